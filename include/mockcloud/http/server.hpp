@@ -1,0 +1,66 @@
+// The HTTP server of API.md on top of a ResourceManager, embeddable in a test binary:
+//
+//   mockcloud::VirtualClock clock;
+//   mockcloud::ResourceManager cloud{{.seed = 42}, clock};
+//   mockcloud::http::Server server{cloud, {.host = "127.0.0.1", .port = 0, .threads = 1}};
+//   server.start();                      // binds and serves on background threads
+//   auto base = server.url();            // "http://127.0.0.1:41234"
+//   ...
+//   server.stop();                       // graceful: in-flight requests finish
+//
+// This header is free of Boost.Beast and Boost.Asio; link the mockcloud::http target.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace mockcloud {
+class ResourceManager;
+}
+
+namespace mockcloud::http {
+
+struct ServerOptions {
+  /// An IP address to listen on ("127.0.0.1", "0.0.0.0", "::1") or "localhost".
+  std::string host = "127.0.0.1";
+  /// 0 picks a free port; read it back with Server::port().
+  std::uint16_t port = 8000;
+  /// I/O threads; 0 means one per core.
+  unsigned threads = 0;
+  /// A connection that stays idle (or sends or reads a message slowly) this long is closed.
+  /// Checked by a coarse periodic sweep, so the actual cut-off is up to a quarter later.
+  std::chrono::milliseconds idle_timeout{30'000};
+  /// Largest request body accepted (API.md: 1 MiB); a larger one gets 413.
+  std::size_t body_limit = 1024 * 1024;
+};
+
+/// Serves the manager over HTTP/1.1. The manager must outlive the server.
+class Server {
+ public:
+  Server(ResourceManager& manager, ServerOptions options = {});
+  ~Server();  // stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds, listens and starts the I/O threads. Throws std::system_error when the address
+  /// cannot be bound, std::invalid_argument for a host that is not an address.
+  void start();
+  /// Stops accepting, lets in-flight requests finish (up to a few seconds), closes idle
+  /// connections and joins the threads. Idempotent; safe to call from any thread but an I/O one.
+  void stop();
+
+  /// The bound port (the real one when 0 was asked), valid after start().
+  std::uint16_t port() const noexcept;
+  /// "http://host:port", valid after start().
+  std::string url() const;
+  const ServerOptions& options() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mockcloud::http

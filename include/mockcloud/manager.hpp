@@ -1,0 +1,109 @@
+// The cloud itself: a thread-safe store of environments, security groups, VMs, volumes and tasks
+// that enforces every rule of API.md and runs asynchronous operations on a Clock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "mockcloud/clock.hpp"
+#include "mockcloud/error.hpp"
+#include "mockcloud/faults.hpp"
+#include "mockcloud/operation.hpp"
+#include "mockcloud/resources.hpp"
+#include "mockcloud/settings.hpp"
+
+namespace mockcloud {
+
+struct ManagerOptions {
+  /// The seed of every draw; a random one when empty (read it back with seed()).
+  std::optional<std::uint64_t> seed;
+  Settings settings;
+};
+
+/// Resources by status and tasks by state, for metrics.
+struct StatusCounts {
+  std::size_t vms[4] = {};      // indexed by VmStatus
+  std::size_t volumes[5] = {};  // indexed by VolumeStatus
+  std::size_t tasks[5] = {};    // indexed by TaskState
+};
+
+/// Every public method may be called from any thread, while the clock fires.
+/// The clock must outlive the manager.
+class ResourceManager {
+ public:
+  explicit ResourceManager(ManagerOptions options, Clock& clock);
+  ~ResourceManager();  // cancels pending operations; waiting Operations then throw
+  ResourceManager(const ResourceManager&) = delete;
+  ResourceManager& operator=(const ResourceManager&) = delete;
+
+  // ---- environments (synchronous) ----
+  Result<Environment> create_environment(const EnvironmentSpec& spec);
+  Result<Environment> get_environment(std::string_view id) const;
+  Listing<Environment> list_environments(const EnvironmentFilter& filter = {},
+                                         Page page = {}) const;
+  /// Conflict while any VM, volume or security group is in it.
+  Result<Ok> delete_environment(std::string_view id);
+
+  // ---- security groups (synchronous) ----
+  Result<SecurityGroup> create_security_group(const SecurityGroupSpec& spec);
+  Result<SecurityGroup> get_security_group(std::string_view id) const;
+  Listing<SecurityGroup> list_security_groups(const SecurityGroupFilter& filter = {},
+                                              Page page = {}) const;
+  /// Conflict while a VM uses it.
+  Result<Ok> delete_security_group(std::string_view id);
+
+  // ---- VMs (asynchronous) ----
+  Result<Operation<Vm>> create_vm(const VmSpec& spec);
+  Result<Vm> get_vm(std::string_view id) const;
+  Listing<Vm> list_vms(const VmFilter& filter = {}, Page page = {}) const;
+  /// From creating (cancels it), running or error; again while deleting returns the same task.
+  Result<Operation<Vm>> delete_vm(std::string_view id);
+
+  // ---- volumes (asynchronous) ----
+  Result<Operation<Volume>> create_volume(const VolumeSpec& spec);
+  Result<Volume> get_volume(std::string_view id) const;
+  Listing<Volume> list_volumes(const VolumeFilter& filter = {}, Page page = {}) const;
+  /// Conflict while in use.
+  Result<Operation<Volume>> delete_volume(std::string_view id);
+  /// The volume available, the VM running, one environment, fewer than 16 volumes on the VM.
+  Result<Volume> attach_volume(std::string_view volume_id, std::string_view vm_id);
+  Result<Volume> detach_volume(std::string_view volume_id);
+
+  // ---- tasks ----
+  Result<Task> get_task(std::string_view id) const;
+  Listing<Task> list_tasks(const TaskFilter& filter = {}, Page page = {}) const;
+
+  // ---- test control ----
+  /// Everything gone, timers cancelled, the settings back to those given at construction, a
+  /// virtual clock rewound to its start; the seed replaced when given.
+  void reset(std::optional<std::uint64_t> seed = std::nullopt);
+  std::uint64_t seed() const;
+  Settings settings() const;
+  /// Applies the patch if the merged settings are valid; changes nothing otherwise.
+  Result<Settings> update_settings(const SettingsPatch& patch);
+
+  Result<Fault> add_fault(const FaultSpec& spec);
+  std::vector<Fault> faults() const;
+  Result<Ok> remove_fault(std::string_view id);
+  void clear_faults();
+  /// For the server: the status an injected route fault answers this request with, if any.
+  /// `route` is "METHOD /path" (a trailing slash is ignored). Each matching fault draws from
+  /// the seed, keyed by the fault and how many requests it has seen.
+  std::optional<int> draw_route_fault(std::string_view route);
+  /// Sum of the latency faults.
+  std::chrono::milliseconds injected_latency() const;
+
+  // ---- introspection ----
+  Counts counts() const;
+  StatusCounts status_counts() const;
+  Clock& clock() const noexcept;
+
+ private:
+  std::shared_ptr<detail::Core> core_;
+};
+
+}  // namespace mockcloud

@@ -1,0 +1,155 @@
+// Test control: reset, live settings, injected faults, counters, shutdown.
+#include <fmt/format.h>
+
+#include "core.hpp"
+#include "validate.hpp"
+
+namespace mockcloud::detail {
+
+void Core::reset(std::optional<std::uint64_t> seed) {
+  {
+    std::lock_guard lock(mutex_);
+    ++epoch_;  // timers already popped and handles of the old state see the change
+    for (const OrderKey& k : tasks_.order())
+      if (tasks_[k.slot].state == TaskState::started) clock_.cancel(tasks_[k.slot].timer);
+    envs_.clear();
+    sgs_.clear();
+    vms_.clear();
+    volumes_.clear();
+    tasks_.clear();
+    env_names_.clear();
+    sg_names_.clear();
+    vm_names_.clear();
+    volume_names_.clear();
+    tasks_by_resource_.clear();
+    callbacks_.clear();  // their futures report broken_promise
+    image_ids_.clear();
+    images_.clear();
+    faults_.clear();
+    faults_created_ = 0;
+    status_counts_ = {};
+    settings_ = initial_settings_;
+    if (seed) seed_ = *seed;
+    if (auto* v = dynamic_cast<VirtualClock*>(&clock_)) v->rewind();
+  }
+  settled_cv_.notify_all();
+}
+
+void Core::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+    ++epoch_;
+    for (const OrderKey& k : tasks_.order())
+      if (tasks_[k.slot].state == TaskState::started) clock_.cancel(tasks_[k.slot].timer);
+    callbacks_.clear();
+  }
+  settled_cv_.notify_all();
+  clock_.barrier();  // a completion already running on the clock's thread returns first
+}
+
+std::uint64_t Core::seed() const {
+  std::lock_guard lock(mutex_);
+  return seed_;
+}
+
+Settings Core::settings() const {
+  std::lock_guard lock(mutex_);
+  return settings_;
+}
+
+Result<Settings> Core::update_settings(const SettingsPatch& patch) {
+  std::lock_guard lock(mutex_);
+  Settings next = settings_;
+  std::vector<FieldError> errors;
+  for (const auto& [name, value] : patch.values) {
+    if (const SettingField* f = find_setting(name))
+      next.*f->member = value;
+    else
+      errors.push_back({{name}, "Unknown setting", "extra_forbidden"});
+  }
+  for (auto& e : validate(next))
+    errors.push_back(std::move(e));
+  if (!errors.empty()) return Error::invalid(std::move(errors));
+  settings_ = next;
+  return settings_;
+}
+
+Result<Fault> Core::add_fault(const FaultSpec& spec) {
+  if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
+  std::lock_guard lock(mutex_);
+  Rng rng = keyed_rng(seed_, {"fault", {}, {}, faults_created_++, "id"});
+  FaultRecord r;
+  r.id = Uuid::from_rng(rng);
+  Fault& f = r.fault;
+  f.id = r.id.to_string();
+  if (spec.operation) {
+    f.operation = from_string<TaskKind>(*spec.operation);
+    f.fail_next = spec.fail_next;
+  } else if (spec.route) {
+    f.route = normalize_route(*spec.route);
+    f.status = static_cast<int>(*spec.status);
+    f.rate = spec.rate.value_or(1.0);
+  } else {
+    f.latency_ms = spec.latency_ms;
+  }
+  f.created_at = clock_.now();
+  faults_.push_back(std::move(r));
+  return faults_.back().fault;
+}
+
+std::vector<Fault> Core::faults() const {
+  std::lock_guard lock(mutex_);
+  std::vector<Fault> out;
+  out.reserve(faults_.size());
+  for (const auto& r : faults_)
+    out.push_back(r.fault);
+  return out;
+}
+
+Result<Ok> Core::remove_fault(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    if (it->fault.id == id) {
+      faults_.erase(it);
+      return Ok{};
+    }
+  }
+  return Error::not_found(fmt::format("Fault {} not found", id));
+}
+
+void Core::clear_faults() {
+  std::lock_guard lock(mutex_);
+  faults_.clear();
+}
+
+std::optional<int> Core::draw_route_fault(std::string_view route) {
+  const std::string key = normalize_route(route);
+  std::lock_guard lock(mutex_);
+  for (auto& r : faults_) {
+    if (!r.fault.route || *r.fault.route != key) continue;
+    Rng rng = keyed_rng(seed_, {"fault", {}, r.fault.id, r.draws++, "route"});
+    if (rng.unit() < r.fault.rate.value_or(1.0)) return r.fault.status;
+  }
+  return std::nullopt;
+}
+
+std::chrono::milliseconds Core::injected_latency() const {
+  std::lock_guard lock(mutex_);
+  std::chrono::milliseconds total{0};
+  for (const auto& r : faults_)
+    if (r.fault.latency_ms) total += std::chrono::milliseconds(*r.fault.latency_ms);
+  return total;
+}
+
+Counts Core::counts() const {
+  std::lock_guard lock(mutex_);
+  return {envs_.size(), sgs_.size(), vms_.size(), volumes_.size(), tasks_.size()};
+}
+
+StatusCounts Core::status_counts() const {
+  std::lock_guard lock(mutex_);
+  return status_counts_;
+}
+
+}  // namespace mockcloud::detail

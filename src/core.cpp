@@ -1,0 +1,287 @@
+// The shared machinery of the Core: draws, snapshots, tasks and their completion on the clock.
+#include "core.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+namespace mockcloud::detail {
+
+std::string name_key(std::string_view env_name, std::string_view name) {
+  std::string key;
+  key.reserve(env_name.size() + 1 + name.size());
+  key.append(env_name).push_back('\x1f');
+  key.append(name);
+  return key;
+}
+
+namespace {
+
+std::uint64_t random_seed() {
+  std::random_device rd;
+  return (std::uint64_t{rd()} << 32) ^ rd();
+}
+
+}  // namespace
+
+Core::Core(ManagerOptions options, Clock& clock)
+    : clock_(clock),
+      initial_settings_(options.settings),
+      seed_(options.seed ? *options.seed : random_seed()),
+      settings_(options.settings) {
+  if (auto errors = validate(settings_); !errors.empty()) throw Exception(Error::invalid(errors));
+}
+
+// ---- snapshots ----
+
+Environment Core::snapshot(const EnvRecord& r) const {
+  return {r.id.to_string(), r.name, r.cidr, r.description, "active", r.created_at, r.updated_at};
+}
+
+SecurityGroup Core::snapshot(const SgRecord& r) const {
+  return {r.id.to_string(), r.name,      envs_[r.env].id.to_string(), r.description, r.rules,
+          r.created_at,     r.updated_at};
+}
+
+int Core::progress(Slot task, TimePoint now) const {
+  const TaskRecord& t = tasks_[task];
+  if (t.state != TaskState::started) return 100;
+  const auto total = t.eta - t.created_at;
+  if (total <= Duration::zero()) return 99;
+  const auto share = static_cast<double>((now - t.created_at).count()) / total.count();
+  return std::clamp(static_cast<int>(share * 100), 0, 99);
+}
+
+Vm Core::snapshot(const VmRecord& r, TimePoint now) const {
+  Vm v;
+  v.id = r.id.to_string();
+  v.name = r.name;
+  v.environment_id = envs_[r.env].id.to_string();
+  v.status = r.status;
+  v.progress = (r.status == VmStatus::creating || r.status == VmStatus::deleting)
+                   ? progress(r.task, now)
+                   : 100;
+  v.cpu = r.cpu;
+  v.memory_mb = static_cast<int>(r.memory_mb);
+  v.image = images_[r.image];
+  v.security_group_ids.reserve(r.security_groups.size());
+  for (Slot s : r.security_groups)
+    v.security_group_ids.push_back(sgs_[s].id.to_string());
+  if (r.ip) v.ip_address = Ipv4Address{r.ip};
+  v.volume_ids.reserve(r.volumes.size());
+  for (Slot s : r.volumes)
+    v.volume_ids.push_back(volumes_[s].id.to_string());
+  if (!r.error.empty()) v.error = r.error;
+  v.task_id = tasks_[r.task].id.to_string();
+  v.created_at = r.created_at;
+  v.updated_at = r.updated_at;
+  return v;
+}
+
+Volume Core::snapshot(const VolumeRecord& r, TimePoint now) const {
+  Volume v;
+  v.id = r.id.to_string();
+  v.name = r.name;
+  v.environment_id = envs_[r.env].id.to_string();
+  v.size_gb = static_cast<int>(r.size_gb);
+  v.volume_type = r.type;
+  v.status = r.status;
+  v.progress = (r.status == VolumeStatus::creating || r.status == VolumeStatus::deleting)
+                   ? progress(r.task, now)
+                   : 100;
+  if (r.vm != kNone) v.vm_id = vms_[r.vm].id.to_string();
+  if (!r.error.empty()) v.error = r.error;
+  v.task_id = tasks_[r.task].id.to_string();
+  v.created_at = r.created_at;
+  v.updated_at = r.updated_at;
+  return v;
+}
+
+Task Core::snapshot(const TaskRecord& r) const {
+  Task t;
+  t.id = r.id.to_string();
+  t.kind = r.kind;
+  t.resource_id = r.resource.to_string();
+  t.state = r.state;
+  if (!r.error.empty()) t.error = r.error;
+  t.created_at = r.created_at;
+  t.eta = r.eta;
+  if (t.settled()) t.finished_at = r.finished_at;
+  return t;
+}
+
+// ---- draws and tasks ----
+
+Rng Core::draw(std::string_view kind, Slot env, std::string_view name, std::uint64_t generation,
+               std::string_view purpose) const {
+  std::string_view env_name = env == kNone ? std::string_view{} : envs_[env].name;
+  return keyed_rng(seed_, {kind, env_name, name, generation, purpose});
+}
+
+bool Core::take_forced_failure(TaskKind kind) {
+  for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+    auto& f = it->fault;
+    if (f.operation != kind || !f.fail_next || *f.fail_next <= 0) continue;
+    if (--*f.fail_next == 0) faults_.erase(it);  // spent
+    return true;
+  }
+  return false;
+}
+
+Slot Core::start_task(TaskKind kind, const Uuid& task_id, const Uuid& resource, Slot resource_slot,
+                      TimePoint now, double seconds) {
+  // Simulated durations have millisecond resolution; the system clock scales them.
+  auto simulated = std::chrono::milliseconds(std::llround(seconds * 1000));
+  Duration real = simulated;
+  if (clock_.mode() == ClockMode::system)
+    real = std::chrono::round<Duration>(simulated * settings_.time_scale);
+  TaskRecord t;
+  t.id = task_id;
+  t.resource = resource;
+  t.resource_slot = resource_slot;
+  t.kind = kind;
+  t.state = TaskState::started;
+  t.created_at = now;
+  t.eta = now + real;
+  t.forced_failure = take_forced_failure(kind);
+  const Slot slot = tasks_.insert(std::move(t));
+  tasks_by_resource_[resource].push_back(slot);
+  ++status_counts_.tasks[static_cast<int>(TaskState::started)];
+  const std::uint64_t epoch = epoch_;
+  tasks_[slot].timer =
+      clock_.schedule_at(tasks_[slot].eta, [this, slot, epoch] { fire(slot, epoch); });
+  return slot;
+}
+
+void Core::settle(Slot task, TaskState state, std::string error, TimePoint now, Callbacks& out) {
+  TaskRecord& t = tasks_[task];
+  --status_counts_.tasks[static_cast<int>(t.state)];
+  ++status_counts_.tasks[static_cast<int>(state)];
+  t.state = state;
+  t.error = std::move(error);
+  t.finished_at = now;
+  if (auto it = callbacks_.find(task); it != callbacks_.end()) {
+    for (auto& cb : it->second)
+      out.push_back(std::move(cb));
+    callbacks_.erase(it);
+  }
+}
+
+void Core::run(Callbacks& cbs, const Task& task) {
+  for (auto& cb : cbs)
+    cb(task);
+}
+
+void Core::fire(Slot task, std::uint64_t epoch) {
+  Callbacks cbs;
+  Task settled;
+  {
+    std::lock_guard lock(mutex_);
+    if (epoch != epoch_ || closing_) return;
+    TaskRecord& t = tasks_[task];
+    if (t.state != TaskState::started) return;
+    const TimePoint now = clock_.now();
+    switch (t.kind) {
+      case TaskKind::vm_create:
+        complete_vm_create(t, now, cbs);
+        break;
+      case TaskKind::vm_delete:
+        complete_vm_delete(t, now, cbs);
+        break;
+      case TaskKind::volume_create:
+        complete_volume_create(t, now, cbs);
+        break;
+      case TaskKind::volume_delete:
+        complete_volume_delete(t, now, cbs);
+        break;
+    }
+    if (!cbs.empty()) settled = snapshot(tasks_[task]);
+  }
+  settled_cv_.notify_all();
+  run(cbs, settled);
+}
+
+void Core::revoke_creation(Slot task, TimePoint now, Callbacks& cbs) {
+  clock_.cancel(tasks_[task].timer);
+  settle(task, TaskState::revoked, "cancelled by a delete request", now, cbs);
+}
+
+// ---- status bookkeeping shared by VMs and volumes ----
+
+void Core::set_vm_status(VmRecord& vm, VmStatus s) {
+  --status_counts_.vms[static_cast<int>(vm.status)];
+  --envs_[vm.env].vm_status[static_cast<int>(vm.status)];
+  vm.status = s;
+  ++status_counts_.vms[static_cast<int>(s)];
+  ++envs_[vm.env].vm_status[static_cast<int>(s)];
+}
+
+void Core::set_volume_status(VolumeRecord& v, VolumeStatus s) {
+  --status_counts_.volumes[static_cast<int>(v.status)];
+  --envs_[v.env].volume_status[static_cast<int>(v.status)];
+  v.status = s;
+  ++status_counts_.volumes[static_cast<int>(s)];
+  ++envs_[v.env].volume_status[static_cast<int>(s)];
+}
+
+std::uint32_t Core::intern_image(std::string_view image) {
+  auto [it, inserted] =
+      image_ids_.try_emplace(std::string(image), static_cast<std::uint32_t>(images_.size()));
+  if (inserted) images_.emplace_back(image);
+  return it->second;
+}
+
+// ---- operations ----
+
+bool Core::op_ready(Slot task, std::uint64_t epoch) const {
+  std::lock_guard lock(mutex_);
+  return epoch == epoch_ && tasks_[task].state != TaskState::started;
+}
+
+Task Core::op_wait(Slot task, std::uint64_t epoch, std::optional<std::chrono::milliseconds> timeout,
+                   bool& settled) const {
+  Lock lock(mutex_);
+  const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
+                                : std::chrono::steady_clock::time_point::max();
+  for (;;) {
+    if (closing_) throw Exception(Error::not_found("the ResourceManager was destroyed"));
+    if (epoch != epoch_) throw Exception(Error::not_found("the ResourceManager was reset"));
+    const TaskRecord& t = tasks_[task];
+    if (t.state != TaskState::started) {
+      settled = true;
+      return snapshot(t);
+    }
+    settled = false;
+    if (clock_.mode() == ClockMode::virtual_) {
+      if (timeout) return snapshot(t);
+      throw Exception(Error{ErrorKind::not_settled,
+                            "task " + t.id.to_string() + " is due at " + format_rfc3339(t.eta) +
+                                " but the virtual clock reads " + format_rfc3339(clock_.now()) +
+                                ": advance the clock",
+                            {}});
+    }
+    if (timeout) {
+      if (settled_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
+          tasks_[task].state == TaskState::started && epoch == epoch_)
+        return snapshot(tasks_[task]);
+    } else {
+      settled_cv_.wait(lock);
+    }
+  }
+}
+
+void Core::op_on_settled(Slot task, std::uint64_t epoch, std::function<void(const Task&)> cb) {
+  Task t;
+  {
+    std::lock_guard lock(mutex_);
+    if (epoch != epoch_ || closing_) return;  // dropped: a future reports broken_promise
+    if (tasks_[task].state == TaskState::started) {
+      callbacks_[task].push_back(std::move(cb));
+      return;
+    }
+    t = snapshot(tasks_[task]);
+  }
+  cb(t);
+}
+
+}  // namespace mockcloud::detail

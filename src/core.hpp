@@ -1,0 +1,294 @@
+// The state behind a ResourceManager: flat record tables with id, name and (created_at, id)
+// indexes, the tasks, and the scheduling of completions on the clock. One mutex guards it all;
+// a completion takes it like any caller. Not a public header.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/unordered/unordered_flat_map.hpp>
+
+#include "ip_pool.hpp"
+#include "mockcloud/manager.hpp"
+#include "mockcloud/random.hpp"
+
+namespace mockcloud::detail {
+
+using Slot = std::uint32_t;
+inline constexpr Slot kNone = UINT32_MAX;
+
+struct UuidHash {
+  std::size_t operator()(const Uuid& u) const noexcept {
+    return static_cast<std::size_t>(u.hi ^ (u.lo * 0x9e3779b97f4a7c15ull));
+  }
+};
+
+/// Lists are ordered by (created_at, id).
+struct OrderKey {
+  TimePoint created_at;
+  Uuid id;
+  Slot slot;
+  bool operator<(const OrderKey& o) const noexcept {
+    return created_at != o.created_at ? created_at < o.created_at : id < o.id;
+  }
+};
+
+/// Records of one kind: a slot vector with a free list, an id index and a creation order.
+template <class Record>
+class Table {
+ public:
+  Slot insert(Record r) {
+    Slot s;
+    if (!free_.empty()) {
+      s = free_.back();
+      free_.pop_back();
+      slots_[s] = std::move(r);
+    } else {
+      s = static_cast<Slot>(slots_.size());
+      slots_.push_back(std::move(r));
+    }
+    Record& rec = slots_[s];
+    rec.alive = true;
+    index_.emplace(rec.id, s);
+    order_.insert({rec.created_at, rec.id, s});
+    ++size_;
+    return s;
+  }
+  void erase(Slot s) {
+    Record& rec = slots_[s];
+    index_.erase(rec.id);
+    order_.erase({rec.created_at, rec.id, s});
+    rec = Record{};
+    free_.push_back(s);
+    --size_;
+  }
+  Slot find(std::string_view id) const {
+    Uuid u;
+    if (!Uuid::parse(id, u)) return kNone;
+    auto it = index_.find(u);
+    return it == index_.end() ? kNone : it->second;
+  }
+  Record& operator[](Slot s) { return slots_[s]; }
+  const Record& operator[](Slot s) const { return slots_[s]; }
+  std::size_t size() const noexcept { return size_; }
+  const std::set<OrderKey>& order() const noexcept { return order_; }
+  void clear() {
+    slots_.clear();
+    free_.clear();
+    index_.clear();
+    order_.clear();
+    size_ = 0;
+  }
+
+ private:
+  std::vector<Record> slots_;
+  std::vector<Slot> free_;
+  boost::unordered_flat_map<Uuid, Slot, UuidHash> index_;
+  std::set<OrderKey> order_;
+  std::size_t size_ = 0;
+};
+
+/// Per (environment name, resource name): how many resources had that name there (the
+/// generation that keys their draws) and which one lives now.
+struct NameEntry {
+  std::uint64_t generation = 0;
+  Slot live = kNone;
+};
+using NameTable = boost::unordered_flat_map<std::string, NameEntry>;
+std::string name_key(std::string_view env_name, std::string_view name);
+
+struct EnvRecord {
+  Uuid id;
+  std::string name, description;
+  Cidr cidr;
+  TimePoint created_at, updated_at;
+  IpPool ips;
+  std::uint32_t vms = 0, volumes = 0, security_groups = 0;  // live members, any status
+  std::uint32_t vm_status[4] = {}, volume_status[5] = {};   // live members by status
+  bool alive = false;
+};
+
+struct SgRecord {
+  Uuid id;
+  std::string name, description;
+  Slot env = kNone;
+  std::vector<SecurityRule> rules;
+  TimePoint created_at, updated_at;
+  std::uint32_t users = 0;  // VMs that reference it
+  bool alive = false;
+};
+
+struct VmRecord {
+  Uuid id;
+  std::string name;
+  std::string error;
+  std::vector<Slot> security_groups;
+  std::vector<Slot> volumes;
+  TimePoint created_at, updated_at;
+  std::uint64_t generation = 0;
+  Slot env = kNone;
+  Slot task = kNone;        // the latest task
+  std::uint32_t image = 0;  // interned
+  std::uint32_t memory_mb = 0;
+  std::uint32_t ip = 0;  // 0: none
+  std::uint8_t cpu = 0;
+  VmStatus status = VmStatus::creating;
+  bool alive = false;
+};
+
+struct VolumeRecord {
+  Uuid id;
+  std::string name;
+  std::string error;
+  TimePoint created_at, updated_at;
+  std::uint64_t generation = 0;
+  Slot env = kNone;
+  Slot task = kNone;
+  Slot vm = kNone;
+  std::uint32_t size_gb = 0;
+  VolumeType type = VolumeType::standard;
+  VolumeStatus status = VolumeStatus::creating;
+  bool alive = false;
+};
+
+struct TaskRecord {
+  Uuid id;
+  Uuid resource;
+  std::string error;
+  TimePoint created_at, eta, finished_at;
+  Clock::TimerId timer = 0;
+  double outcome_draw = 0;      // uniform [0,1): the creation fails when below the failure rate
+  std::uint64_t preferred = 0;  // preferred host offset (VM creations)
+  Slot resource_slot = kNone;
+  TaskKind kind = TaskKind::vm_create;
+  TaskState state = TaskState::started;
+  bool forced_failure = false;  // an injected fail_next fault
+  bool alive = false;
+};
+
+struct FaultRecord {
+  Fault fault;
+  Uuid id;
+  std::uint64_t draws = 0;  // requests a route fault has seen
+};
+
+class Core : public std::enable_shared_from_this<Core> {
+ public:
+  Core(ManagerOptions options, Clock& clock);
+
+  // Environments, security groups (environments.cpp, security_groups.cpp).
+  Result<Environment> create_environment(const EnvironmentSpec& spec);
+  Result<Environment> get_environment(std::string_view id) const;
+  Listing<Environment> list_environments(const EnvironmentFilter& f, Page p) const;
+  Result<Ok> delete_environment(std::string_view id);
+  Result<SecurityGroup> create_security_group(const SecurityGroupSpec& spec);
+  Result<SecurityGroup> get_security_group(std::string_view id) const;
+  Listing<SecurityGroup> list_security_groups(const SecurityGroupFilter& f, Page p) const;
+  Result<Ok> delete_security_group(std::string_view id);
+
+  // VMs (vms.cpp), volumes (volumes.cpp).
+  Result<Operation<Vm>> create_vm(const VmSpec& spec);
+  Result<Vm> get_vm(std::string_view id) const;
+  Listing<Vm> list_vms(const VmFilter& f, Page p) const;
+  Result<Operation<Vm>> delete_vm(std::string_view id);
+  Result<Operation<Volume>> create_volume(const VolumeSpec& spec);
+  Result<Volume> get_volume(std::string_view id) const;
+  Listing<Volume> list_volumes(const VolumeFilter& f, Page p) const;
+  Result<Operation<Volume>> delete_volume(std::string_view id);
+  Result<Volume> attach_volume(std::string_view volume_id, std::string_view vm_id);
+  Result<Volume> detach_volume(std::string_view volume_id);
+
+  // Tasks and operations (tasks.cpp).
+  Result<Task> get_task(std::string_view id) const;
+  Listing<Task> list_tasks(const TaskFilter& f, Page p) const;
+  bool op_ready(Slot task, std::uint64_t epoch) const;
+  Task op_wait(Slot task, std::uint64_t epoch, std::optional<std::chrono::milliseconds> timeout,
+               bool& settled) const;
+  void op_on_settled(Slot task, std::uint64_t epoch, std::function<void(const Task&)> cb);
+
+  // Control (control.cpp).
+  void reset(std::optional<std::uint64_t> seed);
+  std::uint64_t seed() const;
+  Settings settings() const;
+  Result<Settings> update_settings(const SettingsPatch& patch);
+  Result<Fault> add_fault(const FaultSpec& spec);
+  std::vector<Fault> faults() const;
+  Result<Ok> remove_fault(std::string_view id);
+  void clear_faults();
+  std::optional<int> draw_route_fault(std::string_view route);
+  std::chrono::milliseconds injected_latency() const;
+  Counts counts() const;
+  StatusCounts status_counts() const;
+  Clock& clock() const noexcept { return clock_; }
+  void shutdown();
+
+ private:
+  using Lock = std::unique_lock<std::mutex>;
+  using Callbacks = std::vector<std::function<void(const Task&)>>;
+
+  // Snapshots.
+  Environment snapshot(const EnvRecord& r) const;
+  SecurityGroup snapshot(const SgRecord& r) const;
+  Vm snapshot(const VmRecord& r, TimePoint now) const;
+  Volume snapshot(const VolumeRecord& r, TimePoint now) const;
+  Task snapshot(const TaskRecord& r) const;
+  int progress(Slot task, TimePoint now) const;
+
+  // Tasks and their timers.
+  Rng draw(std::string_view kind, Slot env, std::string_view name, std::uint64_t generation,
+           std::string_view purpose) const;
+  Slot start_task(TaskKind kind, const Uuid& task_id, const Uuid& resource, Slot resource_slot,
+                  TimePoint now, double seconds);
+  bool take_forced_failure(TaskKind kind);
+  void settle(Slot task, TaskState state, std::string error, TimePoint now, Callbacks& out);
+  void fire(Slot task, std::uint64_t epoch);
+  void complete_vm_create(TaskRecord& t, TimePoint now, Callbacks& cbs);
+  void complete_vm_delete(TaskRecord& t, TimePoint now, Callbacks& cbs);
+  void complete_volume_create(TaskRecord& t, TimePoint now, Callbacks& cbs);
+  void complete_volume_delete(TaskRecord& t, TimePoint now, Callbacks& cbs);
+  void revoke_creation(Slot task, TimePoint now, Callbacks& cbs);
+  static void run(Callbacks& cbs, const Task& task);
+
+  // VM/volume helpers.
+  void set_vm_status(VmRecord& vm, VmStatus s);
+  void set_volume_status(VolumeRecord& v, VolumeStatus s);
+  void detach(VolumeRecord& v, Slot volume_slot, TimePoint now);
+  void remove_vm(Slot vm, TimePoint now);
+  void remove_volume(Slot vol);
+  std::uint32_t intern_image(std::string_view image);
+
+  friend class ::mockcloud::OperationBase;
+
+  Clock& clock_;
+  const Settings initial_settings_;
+  mutable std::mutex mutex_;
+  mutable std::condition_variable settled_cv_;
+
+  // Everything below is guarded by mutex_.
+  std::uint64_t seed_;
+  std::uint64_t epoch_ = 1;  // bumped by reset and shutdown; stale timers and handles see it
+  bool closing_ = false;
+  Settings settings_;
+  Table<EnvRecord> envs_;
+  Table<SgRecord> sgs_;
+  Table<VmRecord> vms_;
+  Table<VolumeRecord> volumes_;
+  Table<TaskRecord> tasks_;
+  NameTable env_names_, sg_names_, vm_names_, volume_names_;
+  boost::unordered_flat_map<Uuid, std::vector<Slot>, UuidHash> tasks_by_resource_;
+  boost::unordered_flat_map<Slot, Callbacks> callbacks_;
+  boost::unordered_flat_map<std::string, std::uint32_t> image_ids_;
+  std::vector<std::string> images_;
+  std::vector<FaultRecord> faults_;
+  std::uint64_t faults_created_ = 0;
+  StatusCounts status_counts_;
+};
+
+}  // namespace mockcloud::detail

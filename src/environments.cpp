@@ -1,0 +1,134 @@
+// Environments and security groups: synchronous resources.
+#include <fmt/format.h>
+
+#include "core.hpp"
+#include "listing.hpp"
+#include "validate.hpp"
+
+namespace mockcloud::detail {
+
+Result<Environment> Core::create_environment(const EnvironmentSpec& spec) {
+  if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
+  const Cidr cidr = *Cidr::parse(spec.cidr);
+  std::lock_guard lock(mutex_);
+  NameEntry& name = env_names_[spec.name];
+  if (name.live != kNone)
+    return Error::conflict(fmt::format("Environment name '{}' already exists", spec.name));
+  Rng rng = draw("environment", kNone, spec.name, name.generation, "create");
+  const TimePoint now = clock_.now();
+  EnvRecord r;
+  r.id = Uuid::from_rng(rng);
+  r.name = spec.name;
+  r.description = spec.description;
+  r.cidr = cidr;
+  r.ips = IpPool(cidr);
+  r.created_at = r.updated_at = now;
+  const Slot slot = envs_.insert(std::move(r));
+  name.live = slot;
+  ++name.generation;
+  return snapshot(envs_[slot]);
+}
+
+Result<Environment> Core::get_environment(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  const Slot s = envs_.find(id);
+  if (s == kNone) return Error::not_found(fmt::format("Environment {} not found", id));
+  return snapshot(envs_[s]);
+}
+
+Listing<Environment> Core::list_environments(const EnvironmentFilter& f, Page p) const {
+  std::lock_guard lock(mutex_);
+  auto snap = [this](const EnvRecord& r) { return snapshot(r); };
+  if (f.name) return page_by_name(envs_, env_names_, {*f.name}, p, snap);
+  return page_of(
+      envs_, envs_.size(), p, [](const EnvRecord&) { return true; }, snap);
+}
+
+Result<Ok> Core::delete_environment(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  const Slot s = envs_.find(id);
+  if (s == kNone) return Error::not_found(fmt::format("Environment {} not found", id));
+  const EnvRecord& e = envs_[s];
+  if (e.vms || e.volumes || e.security_groups)
+    return Error::conflict(fmt::format(
+        "Environment {} is not empty: it holds {} VM(s), {} volume(s) and {} security group(s)", id,
+        e.vms, e.volumes, e.security_groups));
+  env_names_[e.name].live = kNone;
+  envs_.erase(s);
+  return Ok{};
+}
+
+// ---- security groups ----
+
+Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec) {
+  if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
+  std::lock_guard lock(mutex_);
+  const Slot env = envs_.find(spec.environment_id);
+  if (env == kNone)
+    return Error::not_found(fmt::format("Environment {} not found", spec.environment_id));
+  NameEntry& name = sg_names_[name_key(envs_[env].name, spec.name)];
+  if (name.live != kNone)
+    return Error::conflict(fmt::format("Security group name '{}' already exists in environment {}",
+                                       spec.name, spec.environment_id));
+  Rng rng = draw("security_group", env, spec.name, name.generation, "create");
+  const TimePoint now = clock_.now();
+  SgRecord r;
+  r.id = Uuid::from_rng(rng);
+  r.name = spec.name;
+  r.description = spec.description;
+  r.env = env;
+  r.created_at = r.updated_at = now;
+  for (const auto& rs : spec.rules) {
+    SecurityRule rule;
+    rule.id = Uuid::from_rng(rng).to_string();
+    rule.direction = *from_string<Direction>(rs.direction);
+    rule.protocol = *from_string<Protocol>(rs.protocol);
+    rule.port_range_min = rs.port_range_min;
+    rule.port_range_max = rs.port_range_max;
+    rule.remote_cidr = *Cidr::parse(rs.remote_cidr);
+    r.rules.push_back(std::move(rule));
+  }
+  const Slot slot = sgs_.insert(std::move(r));
+  name.live = slot;
+  ++name.generation;
+  ++envs_[env].security_groups;
+  return snapshot(sgs_[slot]);
+}
+
+Result<SecurityGroup> Core::get_security_group(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  const Slot s = sgs_.find(id);
+  if (s == kNone) return Error::not_found(fmt::format("Security group {} not found", id));
+  return snapshot(sgs_[s]);
+}
+
+Listing<SecurityGroup> Core::list_security_groups(const SecurityGroupFilter& f, Page p) const {
+  std::lock_guard lock(mutex_);
+  auto snap = [this](const SgRecord& r) { return snapshot(r); };
+  Slot env = kNone;
+  if (f.environment_id) {
+    env = envs_.find(*f.environment_id);
+    if (env == kNone) return {};
+  }
+  if (f.name) return page_by_name(sgs_, sg_names_, name_keys(envs_, env, *f.name), p, snap);
+  if (env == kNone)
+    return page_of(
+        sgs_, sgs_.size(), p, [](const SgRecord&) { return true; }, snap);
+  return page_of(
+      sgs_, envs_[env].security_groups, p, [env](const SgRecord& r) { return r.env == env; }, snap);
+}
+
+Result<Ok> Core::delete_security_group(std::string_view id) {
+  std::lock_guard lock(mutex_);
+  const Slot s = sgs_.find(id);
+  if (s == kNone) return Error::not_found(fmt::format("Security group {} not found", id));
+  SgRecord& sg = sgs_[s];
+  if (sg.users)
+    return Error::conflict(fmt::format("Security group {} is in use by {} VM(s)", id, sg.users));
+  sg_names_[name_key(envs_[sg.env].name, sg.name)].live = kNone;
+  --envs_[sg.env].security_groups;
+  sgs_.erase(s);
+  return Ok{};
+}
+
+}  // namespace mockcloud::detail

@@ -1,0 +1,162 @@
+// ResourceManager and Operation: thin handles over the Core.
+#include "mockcloud/manager.hpp"
+
+#include "core.hpp"
+
+namespace mockcloud {
+
+ResourceManager::ResourceManager(ManagerOptions options, Clock& clock)
+    : core_(std::make_shared<detail::Core>(std::move(options), clock)) {}
+
+ResourceManager::~ResourceManager() {
+  core_->shutdown();
+}
+
+Result<Environment> ResourceManager::create_environment(const EnvironmentSpec& spec) {
+  return core_->create_environment(spec);
+}
+Result<Environment> ResourceManager::get_environment(std::string_view id) const {
+  return core_->get_environment(id);
+}
+Listing<Environment> ResourceManager::list_environments(const EnvironmentFilter& f, Page p) const {
+  return core_->list_environments(f, p);
+}
+Result<Ok> ResourceManager::delete_environment(std::string_view id) {
+  return core_->delete_environment(id);
+}
+
+Result<SecurityGroup> ResourceManager::create_security_group(const SecurityGroupSpec& spec) {
+  return core_->create_security_group(spec);
+}
+Result<SecurityGroup> ResourceManager::get_security_group(std::string_view id) const {
+  return core_->get_security_group(id);
+}
+Listing<SecurityGroup> ResourceManager::list_security_groups(const SecurityGroupFilter& f,
+                                                             Page p) const {
+  return core_->list_security_groups(f, p);
+}
+Result<Ok> ResourceManager::delete_security_group(std::string_view id) {
+  return core_->delete_security_group(id);
+}
+
+Result<Operation<Vm>> ResourceManager::create_vm(const VmSpec& spec) {
+  return core_->create_vm(spec);
+}
+Result<Vm> ResourceManager::get_vm(std::string_view id) const {
+  return core_->get_vm(id);
+}
+Listing<Vm> ResourceManager::list_vms(const VmFilter& f, Page p) const {
+  return core_->list_vms(f, p);
+}
+Result<Operation<Vm>> ResourceManager::delete_vm(std::string_view id) {
+  return core_->delete_vm(id);
+}
+
+Result<Operation<Volume>> ResourceManager::create_volume(const VolumeSpec& spec) {
+  return core_->create_volume(spec);
+}
+Result<Volume> ResourceManager::get_volume(std::string_view id) const {
+  return core_->get_volume(id);
+}
+Listing<Volume> ResourceManager::list_volumes(const VolumeFilter& f, Page p) const {
+  return core_->list_volumes(f, p);
+}
+Result<Operation<Volume>> ResourceManager::delete_volume(std::string_view id) {
+  return core_->delete_volume(id);
+}
+Result<Volume> ResourceManager::attach_volume(std::string_view volume_id, std::string_view vm_id) {
+  return core_->attach_volume(volume_id, vm_id);
+}
+Result<Volume> ResourceManager::detach_volume(std::string_view volume_id) {
+  return core_->detach_volume(volume_id);
+}
+
+Result<Task> ResourceManager::get_task(std::string_view id) const {
+  return core_->get_task(id);
+}
+Listing<Task> ResourceManager::list_tasks(const TaskFilter& f, Page p) const {
+  return core_->list_tasks(f, p);
+}
+
+void ResourceManager::reset(std::optional<std::uint64_t> seed) {
+  core_->reset(seed);
+}
+std::uint64_t ResourceManager::seed() const {
+  return core_->seed();
+}
+Settings ResourceManager::settings() const {
+  return core_->settings();
+}
+Result<Settings> ResourceManager::update_settings(const SettingsPatch& patch) {
+  return core_->update_settings(patch);
+}
+Result<Fault> ResourceManager::add_fault(const FaultSpec& spec) {
+  return core_->add_fault(spec);
+}
+std::vector<Fault> ResourceManager::faults() const {
+  return core_->faults();
+}
+Result<Ok> ResourceManager::remove_fault(std::string_view id) {
+  return core_->remove_fault(id);
+}
+void ResourceManager::clear_faults() {
+  core_->clear_faults();
+}
+std::optional<int> ResourceManager::draw_route_fault(std::string_view route) {
+  return core_->draw_route_fault(route);
+}
+std::chrono::milliseconds ResourceManager::injected_latency() const {
+  return core_->injected_latency();
+}
+Counts ResourceManager::counts() const {
+  return core_->counts();
+}
+StatusCounts ResourceManager::status_counts() const {
+  return core_->status_counts();
+}
+Clock& ResourceManager::clock() const noexcept {
+  return core_->clock();
+}
+
+// ---- Operation ----
+
+bool OperationBase::ready() const {
+  return core_->op_ready(slot_, epoch_);
+}
+
+Task OperationBase::wait() const {
+  bool settled = false;
+  return core_->op_wait(slot_, epoch_, std::nullopt, settled);
+}
+
+std::optional<Task> OperationBase::wait_for(std::chrono::milliseconds timeout) const {
+  bool settled = false;
+  Task t = core_->op_wait(slot_, epoch_, timeout, settled);
+  if (!settled) return std::nullopt;
+  return t;
+}
+
+void OperationBase::on_settled(std::function<void(const Task&)> callback) const {
+  core_->op_on_settled(slot_, epoch_, std::move(callback));
+}
+
+std::future<Task> OperationBase::future() const {
+  auto promise = std::make_shared<std::promise<Task>>();
+  auto f = promise->get_future();
+  on_settled([promise](const Task& t) { promise->set_value(t); });
+  return f;
+}
+
+template <class T>
+T Operation<T>::get() const {
+  wait();
+  if constexpr (std::is_same_v<T, Vm>)
+    return core_->get_vm(resource_.id).value();
+  else
+    return core_->get_volume(resource_.id).value();
+}
+
+template class Operation<Vm>;
+template class Operation<Volume>;
+
+}  // namespace mockcloud
