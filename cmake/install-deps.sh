@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
   g++ cmake make ccache
-  libboost1.81-dev libboost-json1.81-dev libfmt-dev doctest-dev
+  libboost1.81-dev libboost-json1.81-dev libfmt-dev doctest-dev libsqlite3-dev
   curl
 )
 missing=()

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "core.hpp"
+#include "journal_codec.hpp"
 #include "validate.hpp"
 
 namespace mockcloud::detail {
@@ -9,30 +10,35 @@ namespace mockcloud::detail {
 void Core::reset(std::optional<std::uint64_t> seed) {
   {
     std::lock_guard lock(mutex_);
-    ++epoch_;  // timers already popped and handles of the old state see the change
-    for (const OrderKey& k : tasks_.order())
-      if (tasks_[k.slot].state == TaskState::started) clock_.cancel(tasks_[k.slot].timer);
-    envs_.clear();
-    sgs_.clear();
-    vms_.clear();
-    volumes_.clear();
-    tasks_.clear();
-    env_names_.clear();
-    sg_names_.clear();
-    vm_names_.clear();
-    volume_names_.clear();
-    tasks_by_resource_.clear();
-    callbacks_.clear();  // their futures report broken_promise
-    image_ids_.clear();
-    images_.clear();
-    faults_.clear();
-    faults_created_ = 0;
-    status_counts_ = {};
-    settings_ = initial_settings_;
-    if (seed) seed_ = *seed;
-    if (auto* v = dynamic_cast<VirtualClock*>(&clock_)) v->rewind();
+    reset_to(seed.value_or(seed_), initial_settings_);
+    record("reset", encode_reset(seed_, settings_), /*truncates=*/true);
   }
   settled_cv_.notify_all();
+}
+
+void Core::reset_to(std::uint64_t seed, const Settings& settings) {
+  ++epoch_;  // timers already popped and handles of the old state see the change
+  for (const OrderKey& k : tasks_.order())
+    if (tasks_[k.slot].state == TaskState::started) clock_.cancel(tasks_[k.slot].timer);
+  envs_.clear();
+  sgs_.clear();
+  vms_.clear();
+  volumes_.clear();
+  tasks_.clear();
+  env_names_.clear();
+  sg_names_.clear();
+  vm_names_.clear();
+  volume_names_.clear();
+  tasks_by_resource_.clear();
+  callbacks_.clear();  // their futures report broken_promise
+  image_ids_.clear();
+  images_.clear();
+  faults_.clear();
+  faults_created_ = 0;
+  status_counts_ = {};
+  settings_ = settings;
+  seed_ = seed;
+  if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && !replay_at_) v->rewind();
 }
 
 void Core::shutdown() {
@@ -72,6 +78,7 @@ Result<Settings> Core::update_settings(const SettingsPatch& patch) {
     errors.push_back(std::move(e));
   if (!errors.empty()) return Error::invalid(std::move(errors));
   settings_ = next;
+  record("settings", encode(settings_));
   return settings_;
 }
 
@@ -93,8 +100,9 @@ Result<Fault> Core::add_fault(const FaultSpec& spec) {
   } else {
     f.latency_ms = spec.latency_ms;
   }
-  f.created_at = clock_.now();
+  f.created_at = current_time();
   faults_.push_back(std::move(r));
+  record("fault.add", encode(spec));
   return faults_.back().fault;
 }
 
@@ -111,6 +119,7 @@ Result<Ok> Core::remove_fault(std::string_view id) {
   std::lock_guard lock(mutex_);
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (it->fault.id == id) {
+      record("fault.remove", Writer().str(it->fault.id).take());
       faults_.erase(it);
       return Ok{};
     }
@@ -120,6 +129,7 @@ Result<Ok> Core::remove_fault(std::string_view id) {
 
 void Core::clear_faults() {
   std::lock_guard lock(mutex_);
+  if (!faults_.empty()) record("fault.clear", {});
   faults_.clear();
 }
 

@@ -1,6 +1,8 @@
 // The shared machinery of the Core: draws, snapshots, tasks and their completion on the clock.
 #include "core.hpp"
 
+#include "journal_codec.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -147,9 +149,11 @@ Slot Core::start_task(TaskKind kind, const Uuid& task_id, const Uuid& resource, 
   const Slot slot = tasks_.insert(std::move(t));
   tasks_by_resource_[resource].push_back(slot);
   ++status_counts_.tasks[static_cast<int>(TaskState::started)];
-  const std::uint64_t epoch = epoch_;
-  tasks_[slot].timer =
-      clock_.schedule_at(tasks_[slot].eta, [this, slot, epoch] { fire(slot, epoch); });
+  if (!replay_at_) {  // a replay schedules what is still in flight once it is done
+    const std::uint64_t epoch = epoch_;
+    tasks_[slot].timer =
+        clock_.schedule_at(tasks_[slot].eta, [this, slot, epoch] { fire(slot, epoch); });
+  }
   return slot;
 }
 
@@ -180,7 +184,7 @@ void Core::fire(Slot task, std::uint64_t epoch) {
     if (epoch != epoch_ || closing_) return;
     TaskRecord& t = tasks_[task];
     if (t.state != TaskState::started) return;
-    const TimePoint now = clock_.now();
+    const TimePoint now = current_time();
     switch (t.kind) {
       case TaskKind::vm_create:
         complete_vm_create(t, now, cbs);
@@ -195,6 +199,7 @@ void Core::fire(Slot task, std::uint64_t epoch) {
         complete_volume_delete(t, now, cbs);
         break;
     }
+    record("task.fire", Writer().str(tasks_[task].id.to_string()).take());
     if (!cbs.empty()) settled = snapshot(tasks_[task]);
   }
   settled_cv_.notify_all();
@@ -256,7 +261,7 @@ Task Core::op_wait(Slot task, std::uint64_t epoch, std::optional<std::chrono::mi
       if (timeout) return snapshot(t);
       throw Exception(Error{ErrorKind::not_settled,
                             "task " + t.id.to_string() + " is due at " + format_rfc3339(t.eta) +
-                                " but the virtual clock reads " + format_rfc3339(clock_.now()) +
+                                " but the virtual clock reads " + format_rfc3339(current_time()) +
                                 ": advance the clock",
                             {}});
     }

@@ -18,6 +18,7 @@
 #include "ip_pool.hpp"
 #include "mockcloud/manager.hpp"
 #include "mockcloud/random.hpp"
+#include "mockcloud/store.hpp"
 
 namespace mockcloud::detail {
 
@@ -229,9 +230,24 @@ class Core : public std::enable_shared_from_this<Core> {
   Clock& clock() const noexcept { return clock_; }
   void shutdown();
 
+  // Persistence (persistence.cpp).
+  /// Replays the store's journal, then records every change to it. Once, before any other use.
+  void open_store(std::shared_ptr<Store> store);
+  /// Returns once every change recorded so far is durable (no-op without a store).
+  void sync() const;
+  /// Records the virtual clock's time if it moved since the last record.
+  void record_clock();
+
  private:
   using Lock = std::unique_lock<std::mutex>;
   using Callbacks = std::vector<std::function<void(const Task&)>>;
+
+  /// The clock's time, or while replaying the journal, the time of the record being replayed.
+  TimePoint current_time() const { return replay_at_ ? *replay_at_ : clock_.now(); }
+  /// Appends a change to the journal (under mutex_; nothing while replaying or without a store).
+  void record(std::string_view kind, std::string body, bool truncates = false);
+  void replay(const Store::Record& r);
+  void reset_to(std::uint64_t seed, const Settings& settings);
 
   // Snapshots.
   Environment snapshot(const EnvRecord& r) const;
@@ -289,6 +305,9 @@ class Core : public std::enable_shared_from_this<Core> {
   std::vector<FaultRecord> faults_;
   std::uint64_t faults_created_ = 0;
   StatusCounts status_counts_;
+  std::shared_ptr<Store> store_;
+  std::optional<TimePoint> replay_at_;  // set while replaying
+  TimePoint last_recorded_at_{};
 };
 
 }  // namespace mockcloud::detail

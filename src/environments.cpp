@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "core.hpp"
+#include "journal_codec.hpp"
 #include "listing.hpp"
 #include "validate.hpp"
 
@@ -15,7 +16,7 @@ Result<Environment> Core::create_environment(const EnvironmentSpec& spec) {
   if (name.live != kNone)
     return Error::conflict(fmt::format("Environment name '{}' already exists", spec.name));
   Rng rng = draw("environment", kNone, spec.name, name.generation, "create");
-  const TimePoint now = clock_.now();
+  const TimePoint now = current_time();
   EnvRecord r;
   r.id = Uuid::from_rng(rng);
   r.name = spec.name;
@@ -26,6 +27,7 @@ Result<Environment> Core::create_environment(const EnvironmentSpec& spec) {
   const Slot slot = envs_.insert(std::move(r));
   name.live = slot;
   ++name.generation;
+  record("environment.create", encode(spec));
   return snapshot(envs_[slot]);
 }
 
@@ -54,6 +56,7 @@ Result<Ok> Core::delete_environment(std::string_view id) {
         "Environment {} is not empty: it holds {} VM(s), {} volume(s) and {} security group(s)", id,
         e.vms, e.volumes, e.security_groups));
   env_names_[e.name].live = kNone;
+  record("environment.delete", Writer().str(e.id.to_string()).take());
   envs_.erase(s);
   return Ok{};
 }
@@ -71,7 +74,7 @@ Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec)
     return Error::conflict(fmt::format("Security group name '{}' already exists in environment {}",
                                        spec.name, spec.environment_id));
   Rng rng = draw("security_group", env, spec.name, name.generation, "create");
-  const TimePoint now = clock_.now();
+  const TimePoint now = current_time();
   SgRecord r;
   r.id = Uuid::from_rng(rng);
   r.name = spec.name;
@@ -92,6 +95,7 @@ Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec)
   name.live = slot;
   ++name.generation;
   ++envs_[env].security_groups;
+  record("security_group.create", encode(spec));
   return snapshot(sgs_[slot]);
 }
 
@@ -127,6 +131,7 @@ Result<Ok> Core::delete_security_group(std::string_view id) {
     return Error::conflict(fmt::format("Security group {} is in use by {} VM(s)", id, sg.users));
   sg_names_[name_key(envs_[sg.env].name, sg.name)].live = kNone;
   --envs_[sg.env].security_groups;
+  record("security_group.delete", Writer().str(sg.id.to_string()).take());
   sgs_.erase(s);
   return Ok{};
 }

@@ -5,81 +5,97 @@
 
 namespace mockcloud {
 
-ResourceManager::ResourceManager(ManagerOptions options, Clock& clock)
-    : core_(std::make_shared<detail::Core>(std::move(options), clock)) {}
+namespace {
+// With a store, a call returns only once what it changed (or saw) is durable.
+template <class R>
+R synced(const detail::Core& core, R result) {
+  core.sync();
+  return result;
+}
+}  // namespace
+
+ResourceManager::ResourceManager(ManagerOptions options, Clock& clock) {
+  auto store = std::move(options.store);
+  core_ = std::make_shared<detail::Core>(std::move(options), clock);
+  if (store) {
+    core_->open_store(std::move(store));
+    core_->sync();
+  }
+}
 
 ResourceManager::~ResourceManager() {
   core_->shutdown();
 }
 
 Result<Environment> ResourceManager::create_environment(const EnvironmentSpec& spec) {
-  return core_->create_environment(spec);
+  return synced(*core_, core_->create_environment(spec));
 }
 Result<Environment> ResourceManager::get_environment(std::string_view id) const {
-  return core_->get_environment(id);
+  return synced(*core_, core_->get_environment(id));
 }
 Listing<Environment> ResourceManager::list_environments(const EnvironmentFilter& f, Page p) const {
-  return core_->list_environments(f, p);
+  return synced(*core_, core_->list_environments(f, p));
 }
 Result<Ok> ResourceManager::delete_environment(std::string_view id) {
-  return core_->delete_environment(id);
+  return synced(*core_, core_->delete_environment(id));
 }
 
 Result<SecurityGroup> ResourceManager::create_security_group(const SecurityGroupSpec& spec) {
-  return core_->create_security_group(spec);
+  return synced(*core_, core_->create_security_group(spec));
 }
 Result<SecurityGroup> ResourceManager::get_security_group(std::string_view id) const {
-  return core_->get_security_group(id);
+  return synced(*core_, core_->get_security_group(id));
 }
 Listing<SecurityGroup> ResourceManager::list_security_groups(const SecurityGroupFilter& f,
                                                              Page p) const {
-  return core_->list_security_groups(f, p);
+  return synced(*core_, core_->list_security_groups(f, p));
 }
 Result<Ok> ResourceManager::delete_security_group(std::string_view id) {
-  return core_->delete_security_group(id);
+  return synced(*core_, core_->delete_security_group(id));
 }
 
 Result<Operation<Vm>> ResourceManager::create_vm(const VmSpec& spec) {
-  return core_->create_vm(spec);
+  return synced(*core_, core_->create_vm(spec));
 }
 Result<Vm> ResourceManager::get_vm(std::string_view id) const {
-  return core_->get_vm(id);
+  return synced(*core_, core_->get_vm(id));
 }
 Listing<Vm> ResourceManager::list_vms(const VmFilter& f, Page p) const {
-  return core_->list_vms(f, p);
+  return synced(*core_, core_->list_vms(f, p));
 }
 Result<Operation<Vm>> ResourceManager::delete_vm(std::string_view id) {
-  return core_->delete_vm(id);
+  return synced(*core_, core_->delete_vm(id));
 }
 
 Result<Operation<Volume>> ResourceManager::create_volume(const VolumeSpec& spec) {
-  return core_->create_volume(spec);
+  return synced(*core_, core_->create_volume(spec));
 }
 Result<Volume> ResourceManager::get_volume(std::string_view id) const {
-  return core_->get_volume(id);
+  return synced(*core_, core_->get_volume(id));
 }
 Listing<Volume> ResourceManager::list_volumes(const VolumeFilter& f, Page p) const {
-  return core_->list_volumes(f, p);
+  return synced(*core_, core_->list_volumes(f, p));
 }
 Result<Operation<Volume>> ResourceManager::delete_volume(std::string_view id) {
-  return core_->delete_volume(id);
+  return synced(*core_, core_->delete_volume(id));
 }
 Result<Volume> ResourceManager::attach_volume(std::string_view volume_id, std::string_view vm_id) {
-  return core_->attach_volume(volume_id, vm_id);
+  return synced(*core_, core_->attach_volume(volume_id, vm_id));
 }
 Result<Volume> ResourceManager::detach_volume(std::string_view volume_id) {
-  return core_->detach_volume(volume_id);
+  return synced(*core_, core_->detach_volume(volume_id));
 }
 
 Result<Task> ResourceManager::get_task(std::string_view id) const {
-  return core_->get_task(id);
+  return synced(*core_, core_->get_task(id));
 }
 Listing<Task> ResourceManager::list_tasks(const TaskFilter& f, Page p) const {
-  return core_->list_tasks(f, p);
+  return synced(*core_, core_->list_tasks(f, p));
 }
 
 void ResourceManager::reset(std::optional<std::uint64_t> seed) {
   core_->reset(seed);
+  core_->sync();
 }
 std::uint64_t ResourceManager::seed() const {
   return core_->seed();
@@ -88,19 +104,24 @@ Settings ResourceManager::settings() const {
   return core_->settings();
 }
 Result<Settings> ResourceManager::update_settings(const SettingsPatch& patch) {
-  return core_->update_settings(patch);
+  return synced(*core_, core_->update_settings(patch));
 }
 Result<Fault> ResourceManager::add_fault(const FaultSpec& spec) {
-  return core_->add_fault(spec);
+  return synced(*core_, core_->add_fault(spec));
 }
 std::vector<Fault> ResourceManager::faults() const {
   return core_->faults();
 }
 Result<Ok> ResourceManager::remove_fault(std::string_view id) {
-  return core_->remove_fault(id);
+  return synced(*core_, core_->remove_fault(id));
 }
 void ResourceManager::clear_faults() {
   core_->clear_faults();
+  core_->sync();
+}
+void ResourceManager::record_clock() {
+  core_->record_clock();
+  core_->sync();
 }
 std::optional<int> ResourceManager::draw_route_fault(std::string_view route) {
   return core_->draw_route_fault(route);
@@ -151,9 +172,9 @@ template <class T>
 T Operation<T>::get() const {
   wait();
   if constexpr (std::is_same_v<T, Vm>)
-    return core_->get_vm(resource_.id).value();
+    return synced(*core_, core_->get_vm(resource_.id).value());
   else
-    return core_->get_volume(resource_.id).value();
+    return synced(*core_, core_->get_volume(resource_.id).value());
 }
 
 template class Operation<Vm>;

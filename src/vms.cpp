@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core.hpp"
+#include "journal_codec.hpp"
 #include "listing.hpp"
 #include "validate.hpp"
 
@@ -39,7 +40,7 @@ Result<Operation<Vm>> Core::create_vm(const VmSpec& spec) {
   const double outcome = rng.unit();
   const std::uint64_t preferred = 1 + rng.below(e.ips.hosts());
 
-  const TimePoint now = clock_.now();
+  const TimePoint now = current_time();
   VmRecord r;
   r.id = id;
   r.name = spec.name;
@@ -64,6 +65,7 @@ Result<Operation<Vm>> Core::create_vm(const VmSpec& spec) {
   tasks_[task].outcome_draw = outcome;
   tasks_[task].preferred = preferred;
   vms_[slot].task = task;
+  record("vm.create", encode(spec));
   return Operation<Vm>(shared_from_this(), task, epoch_, snapshot(vms_[slot], now));
 }
 
@@ -96,12 +98,12 @@ Result<Vm> Core::get_vm(std::string_view id) const {
   std::lock_guard lock(mutex_);
   const Slot s = vms_.find(id);
   if (s == kNone) return Error::not_found(fmt::format("VM {} not found", id));
-  return snapshot(vms_[s], clock_.now());
+  return snapshot(vms_[s], current_time());
 }
 
 Listing<Vm> Core::list_vms(const VmFilter& f, Page p) const {
   std::lock_guard lock(mutex_);
-  const TimePoint now = clock_.now();
+  const TimePoint now = current_time();
   auto snap = [this, now](const VmRecord& r) { return snapshot(r, now); };
   Slot env = kNone;
   if (f.environment_id) {
@@ -129,7 +131,7 @@ Result<Operation<Vm>> Core::delete_vm(std::string_view id) {
     const Slot slot = vms_.find(id);
     if (slot == kNone) return Error::not_found(fmt::format("VM {} not found", id));
     VmRecord& vm = vms_[slot];
-    const TimePoint now = clock_.now();
+    const TimePoint now = current_time();
     if (vm.status != VmStatus::deleting) {
       if (vm.status == VmStatus::creating) {
         revoke_creation(vm.task, now, cbs);
@@ -142,6 +144,7 @@ Result<Operation<Vm>> Core::delete_vm(std::string_view id) {
       set_vm_status(vm, VmStatus::deleting);
       vm.updated_at = now;
       vm.task = start_task(TaskKind::vm_delete, task_id, vm.id, slot, now, seconds);
+      record("vm.delete", Writer().str(vm.id.to_string()).take());
     }
     op.emplace(shared_from_this(), vm.task, epoch_, snapshot(vm, now));
   }

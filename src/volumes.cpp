@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "core.hpp"
+#include "journal_codec.hpp"
 #include "listing.hpp"
 #include "validate.hpp"
 
@@ -32,7 +33,7 @@ Result<Operation<Volume>> Core::create_volume(const VolumeSpec& spec) {
       rng.between(settings_.volume_creation_time_min, settings_.volume_creation_time_max);
   const double outcome = rng.unit();
 
-  const TimePoint now = clock_.now();
+  const TimePoint now = current_time();
   VolumeRecord r;
   r.id = id;
   r.name = spec.name;
@@ -52,6 +53,7 @@ Result<Operation<Volume>> Core::create_volume(const VolumeSpec& spec) {
   const Slot task = start_task(TaskKind::volume_create, task_id, id, slot, now, seconds);
   tasks_[task].outcome_draw = outcome;
   volumes_[slot].task = task;
+  record("volume.create", encode(spec));
   return Operation<Volume>(shared_from_this(), task, epoch_, snapshot(volumes_[slot], now));
 }
 
@@ -77,12 +79,12 @@ Result<Volume> Core::get_volume(std::string_view id) const {
   std::lock_guard lock(mutex_);
   const Slot s = volumes_.find(id);
   if (s == kNone) return Error::not_found(fmt::format("Volume {} not found", id));
-  return snapshot(volumes_[s], clock_.now());
+  return snapshot(volumes_[s], current_time());
 }
 
 Listing<Volume> Core::list_volumes(const VolumeFilter& f, Page p) const {
   std::lock_guard lock(mutex_);
-  const TimePoint now = clock_.now();
+  const TimePoint now = current_time();
   auto snap = [this, now](const VolumeRecord& r) { return snapshot(r, now); };
   Slot env = kNone;
   if (f.environment_id) {
@@ -114,7 +116,7 @@ Result<Operation<Volume>> Core::delete_volume(std::string_view id) {
     if (v.status == VolumeStatus::in_use)
       return Error::conflict(fmt::format("Volume {} is in-use, attached to VM {}: detach it first",
                                          id, vms_[v.vm].id.to_string()));
-    const TimePoint now = clock_.now();
+    const TimePoint now = current_time();
     if (v.status != VolumeStatus::deleting) {
       if (v.status == VolumeStatus::creating) {
         revoke_creation(v.task, now, cbs);
@@ -127,6 +129,7 @@ Result<Operation<Volume>> Core::delete_volume(std::string_view id) {
       set_volume_status(v, VolumeStatus::deleting);
       v.updated_at = now;
       v.task = start_task(TaskKind::volume_delete, task_id, v.id, slot, now, seconds);
+      record("volume.delete", Writer().str(v.id.to_string()).take());
     }
     op.emplace(shared_from_this(), v.task, epoch_, snapshot(v, now));
   }
@@ -180,12 +183,13 @@ Result<Volume> Core::attach_volume(std::string_view volume_id, std::string_view 
   if (vm.volumes.size() >= kMaxVolumesPerVm)
     return Error::conflict(
         fmt::format("VM {} already has {} volumes attached", vm_id, kMaxVolumesPerVm));
-  const TimePoint now = clock_.now();
+  const TimePoint now = current_time();
   set_volume_status(v, VolumeStatus::in_use);
   v.vm = ms;
   v.updated_at = now;
   vm.volumes.push_back(vs);
   vm.updated_at = now;
+  record("volume.attach", Writer().str(v.id.to_string()).str(vm.id.to_string()).take());
   return snapshot(v, now);
 }
 
@@ -197,8 +201,9 @@ Result<Volume> Core::detach_volume(std::string_view volume_id) {
   if (v.status != VolumeStatus::in_use)
     return Error::conflict(fmt::format("Volume {} is {}, not in-use: nothing to detach", volume_id,
                                        to_string(v.status)));
-  const TimePoint now = clock_.now();
+  const TimePoint now = current_time();
   detach(v, vs, now);
+  record("volume.detach", Writer().str(v.id.to_string()).take());
   return snapshot(v, now);
 }
 

@@ -33,6 +33,7 @@ struct Fault {
   std::optional<double> rate;
   std::optional<std::int64_t> latency_ms;
   TimePoint created_at;
+  friend bool operator==(const Fault&, const Fault&) = default;
 };
 
 }  // namespace mockcloud

@@ -15,6 +15,7 @@
 #include "mockcloud/operation.hpp"
 #include "mockcloud/resources.hpp"
 #include "mockcloud/settings.hpp"
+#include "mockcloud/store.hpp"
 
 namespace mockcloud {
 
@@ -22,6 +23,9 @@ struct ManagerOptions {
   /// The seed of every draw; a random one when empty (read it back with seed()).
   std::optional<std::uint64_t> seed;
   Settings settings;
+  /// Where the state is kept (see store.hpp); in memory only when empty. A store that holds a
+  /// journal restores its state, seed and settings, whatever `seed` and `settings` say.
+  std::shared_ptr<Store> store;
 };
 
 /// Resources by status and tasks by state, for metrics.
@@ -32,9 +36,11 @@ struct StatusCounts {
 };
 
 /// Every public method may be called from any thread, while the clock fires.
-/// The clock must outlive the manager.
+/// The clock must outlive the manager. With a store, no call returns before the changes it
+/// made or saw are durable.
 class ResourceManager {
  public:
+  /// Throws mockcloud::Exception on invalid settings, StoreError when the store cannot be read.
   explicit ResourceManager(ManagerOptions options, Clock& clock);
   ~ResourceManager();  // cancels pending operations; waiting Operations then throw
   ResourceManager(const ResourceManager&) = delete;
@@ -96,6 +102,10 @@ class ResourceManager {
   std::optional<int> draw_route_fault(std::string_view route);
   /// Sum of the latency faults.
   std::chrono::milliseconds injected_latency() const;
+
+  /// With a store and a virtual clock: records the clock's time, so that a restart resumes it
+  /// there. Call after advancing the clock.
+  void record_clock();
 
   // ---- introspection ----
   Counts counts() const;

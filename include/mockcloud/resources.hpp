@@ -51,6 +51,7 @@ struct Environment {
   std::string description;
   std::string status;  // always "active"
   TimePoint created_at, updated_at;
+  friend bool operator==(const Environment&, const Environment&) = default;
 };
 
 struct SecurityRule {
@@ -59,12 +60,14 @@ struct SecurityRule {
   Protocol protocol = Protocol::tcp;
   std::optional<int> port_range_min, port_range_max;  // tcp/udp only
   Cidr remote_cidr;
+  friend bool operator==(const SecurityRule&, const SecurityRule&) = default;
 };
 
 struct SecurityGroup {
   std::string id, name, environment_id, description;
   std::vector<SecurityRule> rules;
   TimePoint created_at, updated_at;
+  friend bool operator==(const SecurityGroup&, const SecurityGroup&) = default;
 };
 
 struct Vm {
@@ -80,6 +83,7 @@ struct Vm {
   std::optional<std::string> error;       // why the creation failed
   std::string task_id;                    // the latest task (create, then delete)
   TimePoint created_at, updated_at;
+  friend bool operator==(const Vm&, const Vm&) = default;
 };
 
 struct Volume {
@@ -92,6 +96,7 @@ struct Volume {
   std::optional<std::string> error;
   std::string task_id;
   TimePoint created_at, updated_at;
+  friend bool operator==(const Volume&, const Volume&) = default;
 };
 
 struct Task {
@@ -107,6 +112,7 @@ struct Task {
     return state == TaskState::success || state == TaskState::failure ||
            state == TaskState::revoked;
   }
+  friend bool operator==(const Task&, const Task&) = default;
 };
 
 // ---- creation specs: omitted optional fields take the defaults shown ----
