@@ -11,25 +11,27 @@ void Core::reset(std::optional<std::uint64_t> seed) {
   {
     std::lock_guard lock(mutex_);
     reset_to(seed.value_or(seed_), initial_settings_);
-    record("reset", encode_reset(seed_, settings_), /*truncates=*/true);
+    record(
+        "reset", [&] { return std::string(encode_reset(seed_, settings_)); }, /*truncates=*/true);
   }
   settled_cv_.notify_all();
 }
 
 void Core::reset_to(std::uint64_t seed, const Settings& settings) {
   ++epoch_;  // timers already popped and handles of the old state see the change
-  for (const OrderKey& k : tasks_.order())
-    if (tasks_[k.slot].state == TaskState::started) clock_.cancel(tasks_[k.slot].timer);
+  disarm();
+  due_.clear();
   envs_.clear();
   sgs_.clear();
   vms_.clear();
   volumes_.clear();
   tasks_.clear();
   env_names_.clear();
+  scopes_.clear();
   sg_names_.clear();
   vm_names_.clear();
   volume_names_.clear();
-  tasks_by_resource_.clear();
+  last_task_of_.clear();
   callbacks_.clear();  // their futures report broken_promise
   image_ids_.clear();
   images_.clear();
@@ -46,8 +48,8 @@ void Core::shutdown() {
     std::lock_guard lock(mutex_);
     closing_ = true;
     ++epoch_;
-    for (const OrderKey& k : tasks_.order())
-      if (tasks_[k.slot].state == TaskState::started) clock_.cancel(tasks_[k.slot].timer);
+    disarm();
+    due_.clear();
     callbacks_.clear();
   }
   settled_cv_.notify_all();
@@ -78,7 +80,7 @@ Result<Settings> Core::update_settings(const SettingsPatch& patch) {
     errors.push_back(std::move(e));
   if (!errors.empty()) return Error::invalid(std::move(errors));
   settings_ = next;
-  record("settings", encode(settings_));
+  record("settings", [&] { return std::string(encode(settings_)); });
   return settings_;
 }
 
@@ -102,7 +104,7 @@ Result<Fault> Core::add_fault(const FaultSpec& spec) {
   }
   f.created_at = current_time();
   faults_.push_back(std::move(r));
-  record("fault.add", encode(spec));
+  record("fault.add", [&] { return std::string(encode(spec)); });
   return faults_.back().fault;
 }
 
@@ -119,7 +121,7 @@ Result<Ok> Core::remove_fault(std::string_view id) {
   std::lock_guard lock(mutex_);
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (it->fault.id == id) {
-      record("fault.remove", Writer().str(it->fault.id).take());
+      record("fault.remove", [&] { return std::string(Writer().str(it->fault.id).take()); });
       faults_.erase(it);
       return Ok{};
     }
@@ -129,7 +131,7 @@ Result<Ok> Core::remove_fault(std::string_view id) {
 
 void Core::clear_faults() {
   std::lock_guard lock(mutex_);
-  if (!faults_.empty()) record("fault.clear", {});
+  if (!faults_.empty()) record("fault.clear", [&] { return std::string(); });
   faults_.clear();
 }
 

@@ -9,14 +9,6 @@
 
 namespace mockcloud::detail {
 
-std::string name_key(std::string_view env_name, std::string_view name) {
-  std::string key;
-  key.reserve(env_name.size() + 1 + name.size());
-  key.append(env_name).push_back('\x1f');
-  key.append(name);
-  return key;
-}
-
 namespace {
 
 std::uint64_t random_seed() {
@@ -73,7 +65,7 @@ Vm Core::snapshot(const VmRecord& r, TimePoint now) const {
   v.volume_ids.reserve(r.volumes.size());
   for (Slot s : r.volumes)
     v.volume_ids.push_back(volumes_[s].id.to_string());
-  if (!r.error.empty()) v.error = r.error;
+  if (r.error) v.error = messages_[r.error];
   v.task_id = tasks_[r.task].id.to_string();
   v.created_at = r.created_at;
   v.updated_at = r.updated_at;
@@ -92,7 +84,7 @@ Volume Core::snapshot(const VolumeRecord& r, TimePoint now) const {
                    ? progress(r.task, now)
                    : 100;
   if (r.vm != kNone) v.vm_id = vms_[r.vm].id.to_string();
-  if (!r.error.empty()) v.error = r.error;
+  if (r.error) v.error = messages_[r.error];
   v.task_id = tasks_[r.task].id.to_string();
   v.created_at = r.created_at;
   v.updated_at = r.updated_at;
@@ -105,7 +97,7 @@ Task Core::snapshot(const TaskRecord& r) const {
   t.kind = r.kind;
   t.resource_id = r.resource.to_string();
   t.state = r.state;
-  if (!r.error.empty()) t.error = r.error;
+  if (r.error) t.error = messages_[r.error];
   t.created_at = r.created_at;
   t.eta = r.eta;
   if (t.settled()) t.finished_at = r.finished_at;
@@ -131,7 +123,7 @@ bool Core::take_forced_failure(TaskKind kind) {
 }
 
 Slot Core::start_task(TaskKind kind, const Uuid& task_id, const Uuid& resource, Slot resource_slot,
-                      TimePoint now, double seconds) {
+                      Slot previous, TimePoint now, double seconds) {
   // Simulated durations have millisecond resolution; the system clock scales them.
   auto simulated = std::chrono::milliseconds(std::llround(seconds * 1000));
   Duration real = simulated;
@@ -146,24 +138,82 @@ Slot Core::start_task(TaskKind kind, const Uuid& task_id, const Uuid& resource, 
   t.created_at = now;
   t.eta = now + real;
   t.forced_failure = take_forced_failure(kind);
+  t.previous = previous;
   const Slot slot = tasks_.insert(std::move(t));
-  tasks_by_resource_[resource].push_back(slot);
   ++status_counts_.tasks[static_cast<int>(TaskState::started)];
-  if (!replay_at_) {  // a replay schedules what is still in flight once it is done
-    const std::uint64_t epoch = epoch_;
-    tasks_[slot].timer =
-        clock_.schedule_at(tasks_[slot].eta, [this, slot, epoch] { fire(slot, epoch); });
-  }
+  due_.push({tasks_[slot].eta, slot});
+  if (!replay_at_) arm();  // a replay arms once it is done
   return slot;
 }
 
-void Core::settle(Slot task, TaskState state, std::string error, TimePoint now, Callbacks& out) {
+void Core::arm() {
+  // Stale heads (revoked, or completed by a replay) go first.
+  while (!due_.empty() && tasks_[due_.top().task].state != TaskState::started)
+    due_.pop();
+  if (due_.empty()) return disarm();
+  const TimePoint head = due_.top().eta;
+  if (armed_at_ == head) return;
+  disarm();
+  const std::uint64_t epoch = epoch_;
+  armed_ = clock_.schedule_at(head, [this, epoch] { on_timer(epoch); });
+  armed_at_ = head;
+}
+
+void Core::disarm() {
+  if (armed_at_) clock_.cancel(armed_);
+  armed_at_.reset();
+}
+
+void Core::on_timer(std::uint64_t epoch) {
+  Callbacks cbs;
+  Task settled;
+  {
+    std::lock_guard lock(mutex_);
+    if (epoch != epoch_ || closing_) return;
+    armed_at_.reset();  // this timer has fired
+    const TimePoint now = current_time();
+    while (!due_.empty() && tasks_[due_.top().task].state != TaskState::started)
+      due_.pop();
+    // One completion per timer, so that a virtual clock counts operations, deadline by deadline.
+    if (!due_.empty() && due_.top().eta <= now) {
+      const Slot task = due_.top().task;
+      due_.pop();
+      complete(task, now, cbs);
+      if (!cbs.empty()) settled = snapshot(tasks_[task]);
+    }
+    arm();
+  }
+  settled_cv_.notify_all();
+  run(cbs, settled);
+}
+
+void Core::complete(Slot task, TimePoint now, Callbacks& cbs) {
+  TaskRecord& t = tasks_[task];
+  switch (t.kind) {
+    case TaskKind::vm_create:
+      complete_vm_create(t, now, cbs);
+      break;
+    case TaskKind::vm_delete:
+      complete_vm_delete(t, now, cbs);
+      break;
+    case TaskKind::volume_create:
+      complete_volume_create(t, now, cbs);
+      break;
+    case TaskKind::volume_delete:
+      complete_volume_delete(t, now, cbs);
+      break;
+  }
+  record("task.fire", [&] { return Writer().str(tasks_[task].id.to_string()).take(); });
+}
+
+void Core::settle(Slot task, TaskState state, std::uint32_t error, TimePoint now, Callbacks& out) {
   TaskRecord& t = tasks_[task];
   --status_counts_.tasks[static_cast<int>(t.state)];
   ++status_counts_.tasks[static_cast<int>(state)];
   t.state = state;
-  t.error = std::move(error);
+  t.error = error;
   t.finished_at = now;
+  tasks_.status_changed(task);
   if (auto it = callbacks_.find(task); it != callbacks_.end()) {
     for (auto& cb : it->second)
       out.push_back(std::move(cb));
@@ -176,57 +226,39 @@ void Core::run(Callbacks& cbs, const Task& task) {
     cb(task);
 }
 
-void Core::fire(Slot task, std::uint64_t epoch) {
-  Callbacks cbs;
-  Task settled;
-  {
-    std::lock_guard lock(mutex_);
-    if (epoch != epoch_ || closing_) return;
-    TaskRecord& t = tasks_[task];
-    if (t.state != TaskState::started) return;
-    const TimePoint now = current_time();
-    switch (t.kind) {
-      case TaskKind::vm_create:
-        complete_vm_create(t, now, cbs);
-        break;
-      case TaskKind::vm_delete:
-        complete_vm_delete(t, now, cbs);
-        break;
-      case TaskKind::volume_create:
-        complete_volume_create(t, now, cbs);
-        break;
-      case TaskKind::volume_delete:
-        complete_volume_delete(t, now, cbs);
-        break;
-    }
-    record("task.fire", Writer().str(tasks_[task].id.to_string()).take());
-    if (!cbs.empty()) settled = snapshot(tasks_[task]);
-  }
-  settled_cv_.notify_all();
-  run(cbs, settled);
-}
-
 void Core::revoke_creation(Slot task, TimePoint now, Callbacks& cbs) {
-  clock_.cancel(tasks_[task].timer);
-  settle(task, TaskState::revoked, "cancelled by a delete request", now, cbs);
+  settle(task, TaskState::revoked, intern_message("cancelled by a delete request"), now, cbs);
+  if (!replay_at_) arm();  // it may have been the earliest
 }
 
 // ---- status bookkeeping shared by VMs and volumes ----
 
-void Core::set_vm_status(VmRecord& vm, VmStatus s) {
+void Core::set_vm_status(Slot slot, VmStatus s) {
+  VmRecord& vm = vms_[slot];
   --status_counts_.vms[static_cast<int>(vm.status)];
   --envs_[vm.env].vm_status[static_cast<int>(vm.status)];
   vm.status = s;
   ++status_counts_.vms[static_cast<int>(s)];
   ++envs_[vm.env].vm_status[static_cast<int>(s)];
+  vms_.status_changed(slot);
 }
 
-void Core::set_volume_status(VolumeRecord& v, VolumeStatus s) {
+void Core::set_volume_status(Slot slot, VolumeStatus s) {
+  VolumeRecord& v = volumes_[slot];
   --status_counts_.volumes[static_cast<int>(v.status)];
   --envs_[v.env].volume_status[static_cast<int>(v.status)];
   v.status = s;
   ++status_counts_.volumes[static_cast<int>(s)];
   ++envs_[v.env].volume_status[static_cast<int>(s)];
+  volumes_.status_changed(slot);
+}
+
+std::uint32_t Core::intern_message(std::string_view m) {
+  if (m.empty()) return 0;
+  auto [it, inserted] =
+      message_ids_.try_emplace(std::string(m), static_cast<std::uint32_t>(messages_.size()));
+  if (inserted) messages_.emplace_back(m);
+  return it->second;
 }
 
 std::uint32_t Core::intern_image(std::string_view image) {

@@ -8,22 +8,20 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
 
+#include "due_queue.hpp"
 #include "ip_pool.hpp"
 #include "mockcloud/manager.hpp"
 #include "mockcloud/random.hpp"
 #include "mockcloud/store.hpp"
+#include "order_index.hpp"
 
 namespace mockcloud::detail {
-
-using Slot = std::uint32_t;
-inline constexpr Slot kNone = UINT32_MAX;
 
 struct UuidHash {
   std::size_t operator()(const Uuid& u) const noexcept {
@@ -31,17 +29,32 @@ struct UuidHash {
   }
 };
 
-/// Lists are ordered by (created_at, id).
-struct OrderKey {
-  TimePoint created_at;
-  Uuid id;
-  Slot slot;
-  bool operator<(const OrderKey& o) const noexcept {
-    return created_at != o.created_at ? created_at < o.created_at : id < o.id;
+/// Stable storage for records: chunks of 4,096 that never move, so growing the table neither
+/// copies records nor needs twice their memory for a moment.
+template <class Record>
+class SlotStore {
+ public:
+  static constexpr std::size_t kChunk = 16384;
+  Record& operator[](Slot s) { return chunks_[s / kChunk][s % kChunk]; }
+  const Record& operator[](Slot s) const { return chunks_[s / kChunk][s % kChunk]; }
+  std::size_t size() const noexcept { return size_; }
+  Slot push_back(Record r) {
+    if (size_ == chunks_.size() * kChunk) chunks_.emplace_back(kChunk);
+    (*this)[static_cast<Slot>(size_)] = std::move(r);
+    return static_cast<Slot>(size_++);
   }
+  void clear() {
+    chunks_.clear();
+    size_ = 0;
+  }
+
+ private:
+  std::vector<HugeVector<Record>> chunks_;
+  std::size_t size_ = 0;
 };
 
-/// Records of one kind: a slot vector with a free list, an id index and a creation order.
+/// Records of one kind: a slot vector with a free list, an id index and the creation order.
+/// A Record has `id`, `created_at` and `alive`; order_env()/order_status() give its filter keys.
 template <class Record>
 class Table {
  public:
@@ -52,48 +65,54 @@ class Table {
       free_.pop_back();
       slots_[s] = std::move(r);
     } else {
-      s = static_cast<Slot>(slots_.size());
-      slots_.push_back(std::move(r));
+      s = slots_.push_back(std::move(r));
     }
     Record& rec = slots_[s];
     rec.alive = true;
     index_.emplace(rec.id, s);
-    order_.insert({rec.created_at, rec.id, s});
-    ++size_;
+    order_.add({rec.created_at, rec.id, s, order_env(rec), order_status(rec)});
     return s;
   }
   void erase(Slot s) {
-    Record& rec = slots_[s];
-    index_.erase(rec.id);
-    order_.erase({rec.created_at, rec.id, s});
-    rec = Record{};
+    index_.erase(slots_[s].id);
+    order_.remove(s);
+    slots_[s] = Record{};
     free_.push_back(s);
-    --size_;
   }
+  /// Keeps the status that lists filter on in step with the record's.
+  void status_changed(Slot s) { order_.set_status(s, order_status(slots_[s])); }
   Slot find(std::string_view id) const {
     Uuid u;
     if (!Uuid::parse(id, u)) return kNone;
+    return find(u);
+  }
+  Slot find(const Uuid& u) const {
     auto it = index_.find(u);
     return it == index_.end() ? kNone : it->second;
   }
   Record& operator[](Slot s) { return slots_[s]; }
   const Record& operator[](Slot s) const { return slots_[s]; }
-  std::size_t size() const noexcept { return size_; }
-  const std::set<OrderKey>& order() const noexcept { return order_; }
+  std::size_t size() const noexcept { return order_.size(); }
+  std::size_t capacity() const noexcept { return slots_.size(); }
+  /// The creation order, ready to walk.
+  const OrderIndex& order() const {
+    order_.normalize();
+    return order_;
+  }
   void clear() {
     slots_.clear();
     free_.clear();
     index_.clear();
     order_.clear();
-    size_ = 0;
   }
 
  private:
-  std::vector<Record> slots_;
+  SlotStore<Record> slots_;
   std::vector<Slot> free_;
-  boost::unordered_flat_map<Uuid, Slot, UuidHash> index_;
-  std::set<OrderKey> order_;
-  std::size_t size_ = 0;
+  boost::unordered_flat_map<Uuid, Slot, UuidHash, std::equal_to<>,
+                            HugePageAllocator<std::pair<const Uuid, Slot>>>
+      index_;
+  OrderIndex order_;
 };
 
 /// Per (environment name, resource name): how many resources had that name there (the
@@ -102,11 +121,27 @@ struct NameEntry {
   std::uint64_t generation = 0;
   Slot live = kNone;
 };
-using NameTable = boost::unordered_flat_map<std::string, NameEntry>;
-std::string name_key(std::string_view env_name, std::string_view name);
+/// A name within its scope: 0 for environments, else the interned name of the environment
+/// (by name, not identity, like the draws: a re-created "dev" continues the old one's counts).
+struct NameKey {
+  std::uint32_t scope = 0;
+  std::string name;
+  bool operator==(const NameKey&) const = default;
+};
+struct NameKeyHash {
+  std::size_t operator()(const NameKey& k) const noexcept {
+    return boost::hash<std::string>{}(k.name) ^ (k.scope * 0x9e3779b97f4a7c15ull);
+  }
+};
+using NameTable = boost::unordered_flat_map<NameKey, NameEntry, NameKeyHash, std::equal_to<>,
+                                            HugePageAllocator<std::pair<const NameKey, NameEntry>>>;
+inline NameKey name_key(std::uint32_t scope, std::string_view name) {
+  return {scope, std::string(name)};
+}
 
 struct EnvRecord {
   Uuid id;
+  std::uint32_t scope = 0;  // the NameKey scope of its members
   std::string name, description;
   Cidr cidr;
   TimePoint created_at, updated_at;
@@ -129,7 +164,7 @@ struct SgRecord {
 struct VmRecord {
   Uuid id;
   std::string name;
-  std::string error;
+  std::uint32_t error = 0;  // an interned message; 0: none
   std::vector<Slot> security_groups;
   std::vector<Slot> volumes;
   TimePoint created_at, updated_at;
@@ -147,7 +182,7 @@ struct VmRecord {
 struct VolumeRecord {
   Uuid id;
   std::string name;
-  std::string error;
+  std::uint32_t error = 0;
   TimePoint created_at, updated_at;
   std::uint64_t generation = 0;
   Slot env = kNone;
@@ -162,17 +197,49 @@ struct VolumeRecord {
 struct TaskRecord {
   Uuid id;
   Uuid resource;
-  std::string error;
+  std::uint32_t error = 0;
   TimePoint created_at, eta, finished_at;
-  Clock::TimerId timer = 0;
   double outcome_draw = 0;      // uniform [0,1): the creation fails when below the failure rate
   std::uint64_t preferred = 0;  // preferred host offset (VM creations)
   Slot resource_slot = kNone;
+  Slot previous = kNone;  // the resource's task before this one
   TaskKind kind = TaskKind::vm_create;
   TaskState state = TaskState::started;
   bool forced_failure = false;  // an injected fail_next fault
   bool alive = false;
 };
+
+// What lists filter on, for each kind of record (see Table and OrderIndex).
+inline Slot order_env(const EnvRecord&) {
+  return kNone;
+}
+inline Slot order_env(const SgRecord& r) {
+  return r.env;
+}
+inline Slot order_env(const VmRecord& r) {
+  return r.env;
+}
+inline Slot order_env(const VolumeRecord& r) {
+  return r.env;
+}
+inline Slot order_env(const TaskRecord&) {
+  return kNone;
+}
+inline std::uint8_t order_status(const EnvRecord&) {
+  return 0;
+}
+inline std::uint8_t order_status(const SgRecord&) {
+  return 0;
+}
+inline std::uint8_t order_status(const VmRecord& r) {
+  return static_cast<std::uint8_t>(r.status);
+}
+inline std::uint8_t order_status(const VolumeRecord& r) {
+  return static_cast<std::uint8_t>(r.status);
+}
+inline std::uint8_t order_status(const TaskRecord& r) {
+  return static_cast<std::uint8_t>(r.state);
+}
 
 struct FaultRecord {
   Fault fault;
@@ -244,8 +311,13 @@ class Core : public std::enable_shared_from_this<Core> {
 
   /// The clock's time, or while replaying the journal, the time of the record being replayed.
   TimePoint current_time() const { return replay_at_ ? *replay_at_ : clock_.now(); }
-  /// Appends a change to the journal (under mutex_; nothing while replaying or without a store).
-  void record(std::string_view kind, std::string body, bool truncates = false);
+  /// Appends a change to the journal (under mutex_). Without a store, or while replaying, it
+  /// does nothing and does not even encode the body.
+  template <class Body>
+  void record(std::string_view kind, Body&& body, bool truncates = false) {
+    if (store_ && !replay_at_) append_record(kind, body(), truncates);
+  }
+  void append_record(std::string_view kind, std::string body, bool truncates);
   void replay(const Store::Record& r);
   void reset_to(std::uint64_t seed, const Settings& settings);
 
@@ -260,11 +332,20 @@ class Core : public std::enable_shared_from_this<Core> {
   // Tasks and their timers.
   Rng draw(std::string_view kind, Slot env, std::string_view name, std::uint64_t generation,
            std::string_view purpose) const;
+  /// Records a started task and schedules it; `previous` is the resource's task before it.
   Slot start_task(TaskKind kind, const Uuid& task_id, const Uuid& resource, Slot resource_slot,
-                  TimePoint now, double seconds);
+                  Slot previous, TimePoint now, double seconds);
   bool take_forced_failure(TaskKind kind);
-  void settle(Slot task, TaskState state, std::string error, TimePoint now, Callbacks& out);
-  void fire(Slot task, std::uint64_t epoch);
+  void settle(Slot task, TaskState state, std::uint32_t error, TimePoint now, Callbacks& out);
+  /// Error messages are few and repeat: records keep a 4-byte id (0 is none).
+  std::uint32_t intern_message(std::string_view m);
+  /// Completes a due task: moves its resource, records it. Under mutex_.
+  void complete(Slot task, TimePoint now, Callbacks& cbs);
+  /// The clock's timer: completes the earliest due task, then re-arms.
+  void on_timer(std::uint64_t epoch);
+  /// Keeps one clock timer armed at the earliest pending due time (none when nothing pends).
+  void arm();
+  void disarm();
   void complete_vm_create(TaskRecord& t, TimePoint now, Callbacks& cbs);
   void complete_vm_delete(TaskRecord& t, TimePoint now, Callbacks& cbs);
   void complete_volume_create(TaskRecord& t, TimePoint now, Callbacks& cbs);
@@ -273,8 +354,8 @@ class Core : public std::enable_shared_from_this<Core> {
   static void run(Callbacks& cbs, const Task& task);
 
   // VM/volume helpers.
-  void set_vm_status(VmRecord& vm, VmStatus s);
-  void set_volume_status(VolumeRecord& v, VolumeStatus s);
+  void set_vm_status(Slot vm, VmStatus s);
+  void set_volume_status(Slot volume, VolumeStatus s);
   void detach(VolumeRecord& v, Slot volume_slot, TimePoint now);
   void remove_vm(Slot vm, TimePoint now);
   void remove_volume(Slot vol);
@@ -298,9 +379,15 @@ class Core : public std::enable_shared_from_this<Core> {
   Table<VolumeRecord> volumes_;
   Table<TaskRecord> tasks_;
   NameTable env_names_, sg_names_, vm_names_, volume_names_;
-  boost::unordered_flat_map<Uuid, std::vector<Slot>, UuidHash> tasks_by_resource_;
+  // The last task of each resource that is gone (a live one's is in its record).
+  boost::unordered_flat_map<Uuid, Slot, UuidHash> last_task_of_;
+  DueQueue due_;  // min-heap of started tasks (and stale entries of settled ones)
+  Clock::TimerId armed_ = 0;
+  std::optional<TimePoint> armed_at_;
   boost::unordered_flat_map<Slot, Callbacks> callbacks_;
-  boost::unordered_flat_map<std::string, std::uint32_t> image_ids_;
+  boost::unordered_flat_map<std::string, std::uint32_t> image_ids_, message_ids_;
+  std::vector<std::string> messages_{std::string()};
+  boost::unordered_flat_map<std::string, std::uint32_t> scopes_;  // environment name -> scope
   std::vector<std::string> images_;
   std::vector<FaultRecord> faults_;
   std::uint64_t faults_created_ = 0;

@@ -12,7 +12,7 @@ Result<Environment> Core::create_environment(const EnvironmentSpec& spec) {
   if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
   const Cidr cidr = *Cidr::parse(spec.cidr);
   std::lock_guard lock(mutex_);
-  NameEntry& name = env_names_[spec.name];
+  NameEntry& name = env_names_[name_key(0, spec.name)];
   if (name.live != kNone)
     return Error::conflict(fmt::format("Environment name '{}' already exists", spec.name));
   Rng rng = draw("environment", kNone, spec.name, name.generation, "create");
@@ -20,6 +20,8 @@ Result<Environment> Core::create_environment(const EnvironmentSpec& spec) {
   EnvRecord r;
   r.id = Uuid::from_rng(rng);
   r.name = spec.name;
+  r.scope =
+      scopes_.try_emplace(spec.name, static_cast<std::uint32_t>(scopes_.size() + 1)).first->second;
   r.description = spec.description;
   r.cidr = cidr;
   r.ips = IpPool(cidr);
@@ -27,7 +29,7 @@ Result<Environment> Core::create_environment(const EnvironmentSpec& spec) {
   const Slot slot = envs_.insert(std::move(r));
   name.live = slot;
   ++name.generation;
-  record("environment.create", encode(spec));
+  record("environment.create", [&] { return std::string(encode(spec)); });
   return snapshot(envs_[slot]);
 }
 
@@ -41,9 +43,8 @@ Result<Environment> Core::get_environment(std::string_view id) const {
 Listing<Environment> Core::list_environments(const EnvironmentFilter& f, Page p) const {
   std::lock_guard lock(mutex_);
   auto snap = [this](const EnvRecord& r) { return snapshot(r); };
-  if (f.name) return page_by_name(envs_, env_names_, {*f.name}, p, snap);
-  return page_of(
-      envs_, envs_.size(), p, [](const EnvRecord&) { return true; }, snap);
+  if (f.name) return page_by_name(envs_, env_names_, {name_key(0, *f.name)}, p, {}, snap);
+  return page_of(envs_, envs_.size(), p, {}, snap);
 }
 
 Result<Ok> Core::delete_environment(std::string_view id) {
@@ -55,8 +56,8 @@ Result<Ok> Core::delete_environment(std::string_view id) {
     return Error::conflict(fmt::format(
         "Environment {} is not empty: it holds {} VM(s), {} volume(s) and {} security group(s)", id,
         e.vms, e.volumes, e.security_groups));
-  env_names_[e.name].live = kNone;
-  record("environment.delete", Writer().str(e.id.to_string()).take());
+  env_names_[name_key(0, e.name)].live = kNone;
+  record("environment.delete", [&] { return std::string(Writer().str(e.id.to_string()).take()); });
   envs_.erase(s);
   return Ok{};
 }
@@ -69,7 +70,7 @@ Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec)
   const Slot env = envs_.find(spec.environment_id);
   if (env == kNone)
     return Error::not_found(fmt::format("Environment {} not found", spec.environment_id));
-  NameEntry& name = sg_names_[name_key(envs_[env].name, spec.name)];
+  NameEntry& name = sg_names_[name_key(envs_[env].scope, spec.name)];
   if (name.live != kNone)
     return Error::conflict(fmt::format("Security group name '{}' already exists in environment {}",
                                        spec.name, spec.environment_id));
@@ -95,7 +96,7 @@ Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec)
   name.live = slot;
   ++name.generation;
   ++envs_[env].security_groups;
-  record("security_group.create", encode(spec));
+  record("security_group.create", [&] { return std::string(encode(spec)); });
   return snapshot(sgs_[slot]);
 }
 
@@ -114,12 +115,8 @@ Listing<SecurityGroup> Core::list_security_groups(const SecurityGroupFilter& f, 
     env = envs_.find(*f.environment_id);
     if (env == kNone) return {};
   }
-  if (f.name) return page_by_name(sgs_, sg_names_, name_keys(envs_, env, *f.name), p, snap);
-  if (env == kNone)
-    return page_of(
-        sgs_, sgs_.size(), p, [](const SgRecord&) { return true; }, snap);
-  return page_of(
-      sgs_, envs_[env].security_groups, p, [env](const SgRecord& r) { return r.env == env; }, snap);
+  if (f.name) return page_by_name(sgs_, sg_names_, name_keys(envs_, env, *f.name), p, {env}, snap);
+  return page_of(sgs_, env == kNone ? sgs_.size() : envs_[env].security_groups, p, {env}, snap);
 }
 
 Result<Ok> Core::delete_security_group(std::string_view id) {
@@ -129,9 +126,10 @@ Result<Ok> Core::delete_security_group(std::string_view id) {
   SgRecord& sg = sgs_[s];
   if (sg.users)
     return Error::conflict(fmt::format("Security group {} is in use by {} VM(s)", id, sg.users));
-  sg_names_[name_key(envs_[sg.env].name, sg.name)].live = kNone;
+  sg_names_[name_key(envs_[sg.env].scope, sg.name)].live = kNone;
   --envs_[sg.env].security_groups;
-  record("security_group.delete", Writer().str(sg.id.to_string()).take());
+  record("security_group.delete",
+         [&] { return std::string(Writer().str(sg.id.to_string()).take()); });
   sgs_.erase(s);
   return Ok{};
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,38 +10,44 @@
 
 namespace mockcloud::detail {
 
-/// Walks the creation order, skipping records that do not match, until the page is full.
-/// `total` (the filtered count) comes from the caller's counters, so the walk stops early.
-template <class Record, class Match, class Snap>
-auto page_of(const Table<Record>& table, std::size_t total, Page p, Match&& match, Snap&& snap) {
+/// What a list may filter on besides the name: an environment and a status.
+struct Filter {
+  Slot env = kNone;
+  std::optional<std::uint8_t> status;
+  bool matches(Slot e, std::uint8_t s) const {
+    return (env == kNone || e == env) && (!status || s == *status);
+  }
+};
+
+/// Walks the creation order from the `skip`-th match until the page is full. `total` (the
+/// filtered count) comes from the caller's counters.
+template <class Record, class Snap>
+auto page_of(const Table<Record>& table, std::size_t total, Page p, Filter f, Snap&& snap) {
   Listing<decltype(snap(std::declval<const Record&>()))> out;
   out.total = total;
-  if (p.skip >= total) return out;
+  if (p.skip >= total || p.limit == 0) return out;
   out.items.reserve(std::min(p.limit, total - p.skip));
-  std::size_t skipped = 0;
-  for (const OrderKey& k : table.order()) {
-    if (out.items.size() >= p.limit) break;
-    const Record& r = table[k.slot];
-    if (!match(r)) continue;
-    if (skipped < p.skip) {
-      ++skipped;
-      continue;
-    }
-    out.items.push_back(snap(r));
-  }
+  const auto status_only = f.env == kNone ? f.status : std::nullopt;
+  table.order().walk(
+      p.skip, status_only, [&](const OrderEntry& e) { return f.matches(e.env, e.status); },
+      [&](const OrderEntry& e) {
+        out.items.push_back(snap(table[e.slot]));
+        return out.items.size() < p.limit;
+      });
   return out;
 }
 
 /// A name filter: the live record under each (environment, name) key, filtered and ordered.
-template <class Record, class Snap, class Match>
+template <class Record, class Snap>
 auto page_by_name(const Table<Record>& table, const NameTable& names,
-                  const std::vector<std::string>& keys, Page p, Snap&& snap, Match&& match) {
-  std::vector<OrderKey> hits;
+                  const std::vector<NameKey>& keys, Page p, Filter f, Snap&& snap) {
+  std::vector<OrderEntry> hits;
   for (const auto& key : keys) {
     auto it = names.find(key);
     if (it == names.end() || it->second.live == kNone) continue;
     const Record& r = table[it->second.live];
-    if (match(r)) hits.push_back({r.created_at, r.id, it->second.live});
+    if (f.matches(order_env(r), order_status(r)))
+      hits.push_back({r.created_at, r.id, it->second.live});
   }
   std::sort(hits.begin(), hits.end());
   Listing<decltype(snap(std::declval<const Record&>()))> out;
@@ -50,21 +57,15 @@ auto page_by_name(const Table<Record>& table, const NameTable& names,
   return out;
 }
 
-template <class Record, class Snap>
-auto page_by_name(const Table<Record>& table, const NameTable& names,
-                  const std::vector<std::string>& keys, Page p, Snap&& snap) {
-  return page_by_name(table, names, keys, p, snap, [](const Record&) { return true; });
-}
-
 /// The name-table keys for `name` in one environment, or in every live one (env == kNone).
-inline std::vector<std::string> name_keys(const Table<EnvRecord>& envs, Slot env,
-                                          std::string_view name) {
-  std::vector<std::string> keys;
+inline std::vector<NameKey> name_keys(const Table<EnvRecord>& envs, Slot env,
+                                      std::string_view name) {
+  std::vector<NameKey> keys;
   if (env != kNone) {
-    keys.push_back(name_key(envs[env].name, name));
+    keys.push_back(name_key(envs[env].scope, name));
   } else {
-    for (const OrderKey& k : envs.order())
-      keys.push_back(name_key(envs[k.slot].name, name));
+    for (Slot s = 0; s < envs.capacity(); ++s)
+      if (envs[s].alive) keys.push_back(name_key(envs[s].scope, name));
   }
   return keys;
 }

@@ -72,8 +72,7 @@ Settings decode_settings(Reader& r) {
 
 // ---- recording ----
 
-void Core::record(std::string_view kind, std::string body, bool truncates) {
-  if (!store_ || replay_at_) return;
+void Core::append_record(std::string_view kind, std::string body, bool truncates) {
   const TimePoint now = clock_.now();
   last_recorded_at_ = now;
   store_->append({now.time_since_epoch().count(), std::string(kind), std::move(body), truncates});
@@ -86,7 +85,7 @@ void Core::sync() const {
 void Core::record_clock() {
   std::lock_guard lock(mutex_);
   if (store_ && clock_.mode() == ClockMode::virtual_ && clock_.now() != last_recorded_at_)
-    record("clock", {});
+    record("clock", [&] { return std::string(); });
 }
 
 // ---- replay ----
@@ -113,18 +112,8 @@ void Core::open_store(std::shared_ptr<Store> store) {
       v->advance_to(*replay_at_);
   }
   replay_at_.reset();
-  if (empty) {
-    record("init", encode_reset(seed_, settings_));
-  } else {
-    // Operations in flight resume in creation order; any due time that passed fires at once.
-    for (const OrderKey& k : tasks_.order()) {
-      TaskRecord& t = tasks_[k.slot];
-      if (t.state != TaskState::started) continue;
-      const Slot slot = k.slot;
-      const std::uint64_t epoch = epoch_;
-      t.timer = clock_.schedule_at(t.eta, [this, slot, epoch] { fire(slot, epoch); });
-    }
-  }
+  if (empty) record("init", [&] { return encode_reset(seed_, settings_); });
+  arm();  // operations in flight resume; a due time that passed fires at once, in due order
 }
 
 void Core::replay(const Store::Record& rec) {
@@ -193,13 +182,12 @@ void Core::replay(const Store::Record& rec) {
   } else if (kind == "volume.detach") {
     check(detach_volume(r.str()));
   } else if (kind == "task.fire") {
-    Slot slot;
-    {
-      std::lock_guard lock(mutex_);
-      slot = tasks_.find(r.str());
-    }
-    if (slot == kNone) throw Exception(Error::not_found("the task that fired is unknown"));
-    fire(slot, epoch_);
+    std::lock_guard lock(mutex_);
+    const Slot slot = tasks_.find(r.str());
+    if (slot == kNone || tasks_[slot].state != TaskState::started)
+      throw Exception(Error::not_found("the task that fired is unknown or already settled"));
+    Callbacks none;
+    complete(slot, *replay_at_, none);
   } else if (kind == "settings") {
     const Settings s = decode_settings(r);
     std::lock_guard lock(mutex_);

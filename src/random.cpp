@@ -1,5 +1,7 @@
 #include "mockcloud/random.hpp"
 
+#include <array>
+
 namespace mockcloud {
 
 std::uint64_t Rng::below(std::uint64_t bound) noexcept {
@@ -40,14 +42,28 @@ Uuid Uuid::from_rng(Rng& rng) noexcept {
   return u;
 }
 
+namespace {
+// Two hex digits per byte value: one table lookup per byte instead of two shifts per nibble.
+constexpr auto kHexPairs = [] {
+  std::array<char, 512> t{};
+  constexpr char hex[] = "0123456789abcdef";
+  for (int i = 0; i < 256; ++i) {
+    t[2 * i] = hex[i >> 4];
+    t[2 * i + 1] = hex[i & 15];
+  }
+  return t;
+}();
+}  // namespace
+
 void Uuid::write(char (&out)[36]) const noexcept {
-  static constexpr char hex[] = "0123456789abcdef";
-  int pos = 0;
-  for (int i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) out[pos++] = '-';
-    std::uint64_t word = i < 16 ? hi : lo;
-    int shift = 60 - 4 * (i % 16);
-    out[pos++] = hex[(word >> shift) & 0xf];
+  // 8-4-4-4-12: dashes after bytes 4, 6, 8 and 10.
+  char* p = out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) *p++ = '-';
+    const std::uint64_t word = i < 8 ? hi : lo;
+    const unsigned byte = (word >> (56 - 8 * (i % 8))) & 0xff;
+    *p++ = kHexPairs[2 * byte];
+    *p++ = kHexPairs[2 * byte + 1];
   }
 }
 

@@ -7,12 +7,28 @@ namespace {
 
 constexpr std::string_view kNamePattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$";
 
-void add(std::vector<FieldError>& out, std::vector<PathElement> loc, std::string msg,
-         std::string type) {
-  out.push_back({std::move(loc), std::move(msg), std::move(type)});
+// A field path, built into a vector only when a check fails (valid input allocates nothing).
+struct Loc {
+  Loc() = default;
+  Loc(const char* f) : field(f) {}  // NOLINT: implicit, for {"name"}
+  Loc(std::string_view f, std::size_t i, std::string_view m) : field(f), index(i), member(m) {}
+  std::string_view field;
+  std::optional<std::size_t> index;
+  std::string_view member;
+  std::vector<PathElement> path() const {
+    std::vector<PathElement> p;
+    if (!field.empty()) p.emplace_back(std::string(field));
+    if (index) p.emplace_back(*index);
+    if (!member.empty()) p.emplace_back(std::string(member));
+    return p;
+  }
+};
+
+void add(std::vector<FieldError>& out, const Loc& loc, std::string msg, std::string type) {
+  out.push_back({loc.path(), std::move(msg), std::move(type)});
 }
 
-void check_name(std::vector<FieldError>& out, std::vector<PathElement> loc, std::string_view v) {
+void check_name(std::vector<FieldError>& out, const Loc& loc, std::string_view v) {
   if (v.empty())
     return add(out, loc, "String should have at least 1 character", "string_too_short");
   if (v.size() > 63)
@@ -28,32 +44,29 @@ void check_name(std::vector<FieldError>& out, std::vector<PathElement> loc, std:
         "string_pattern_mismatch");
 }
 
-void check_range(std::vector<FieldError>& out, std::vector<PathElement> loc, std::int64_t v,
-                 std::int64_t min, std::int64_t max) {
+void check_range(std::vector<FieldError>& out, const Loc& loc, std::int64_t v, std::int64_t min,
+                 std::int64_t max) {
   if (v < min)
-    add(out, std::move(loc), fmt::format("Input should be greater than or equal to {}", min),
+    add(out, loc, fmt::format("Input should be greater than or equal to {}", min),
         "greater_than_equal");
   else if (v > max)
-    add(out, std::move(loc), fmt::format("Input should be less than or equal to {}", max),
-        "less_than_equal");
+    add(out, loc, fmt::format("Input should be less than or equal to {}", max), "less_than_equal");
 }
 
-void check_length(std::vector<FieldError>& out, std::vector<PathElement> loc, std::string_view v,
-                  std::size_t min, std::size_t max) {
+void check_length(std::vector<FieldError>& out, const Loc& loc, std::string_view v, std::size_t min,
+                  std::size_t max) {
   if (v.size() < min)
-    add(out, std::move(loc),
+    add(out, loc,
         fmt::format("String should have at least {} character{}", min, min == 1 ? "" : "s"),
         "string_too_short");
   else if (v.size() > max)
-    add(out, std::move(loc), fmt::format("String should have at most {} characters", max),
-        "string_too_long");
+    add(out, loc, fmt::format("String should have at most {} characters", max), "string_too_long");
 }
 
 template <class Enum>
-void check_enum(std::vector<FieldError>& out, std::vector<PathElement> loc, std::string_view v,
+void check_enum(std::vector<FieldError>& out, const Loc& loc, std::string_view v,
                 std::string_view expected) {
-  if (!from_string<Enum>(v))
-    add(out, std::move(loc), fmt::format("Input should be {}", expected), "enum");
+  if (!from_string<Enum>(v)) add(out, loc, fmt::format("Input should be {}", expected), "enum");
 }
 
 }  // namespace
@@ -88,7 +101,7 @@ std::vector<FieldError> validate(const SecurityGroupSpec& s) {
   check_name(out, {"name"}, s.name);
   for (std::size_t i = 0; i < s.rules.size(); ++i) {
     const auto& r = s.rules[i];
-    auto loc = [i](const char* field) { return std::vector<PathElement>{"rules", i, field}; };
+    auto loc = [i](const char* field) { return Loc{"rules", i, field}; };
     check_enum<Direction>(out, loc("direction"), r.direction, "'ingress' or 'egress'");
     check_enum<Protocol>(out, loc("protocol"), r.protocol, "'tcp', 'udp', 'icmp' or 'all'");
     auto proto = from_string<Protocol>(r.protocol);

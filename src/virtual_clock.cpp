@@ -17,6 +17,21 @@ struct VirtualClock::Impl {
   TimePoint now;
   detail::TimerQueue queue;
 
+  TimePoint read_now() {
+    std::lock_guard lock(mutex);
+    return now;
+  }
+
+  // Precondition: advance_mutex held.
+  std::size_t advance_to(TimePoint t) {
+    std::size_t fired = 0;
+    while (fire_one(t))
+      ++fired;
+    std::lock_guard lock(mutex);
+    if (t > now) now = t;
+    return fired;
+  }
+
   // Fires the earliest action due at or before `limit`, moving time to its due time.
   bool fire_one(TimePoint limit) {
     std::unique_lock lock(mutex);
@@ -60,17 +75,13 @@ std::size_t VirtualClock::pending() const {
 
 std::size_t VirtualClock::advance(Duration d) {
   if (d < Duration::zero()) d = Duration::zero();
-  return advance_to(now() + d);
+  std::lock_guard advancing(impl_->advance_mutex);  // before reading now: advances add up
+  return impl_->advance_to(impl_->read_now() + d);
 }
 
 std::size_t VirtualClock::advance_to(TimePoint t) {
   std::lock_guard advancing(impl_->advance_mutex);
-  std::size_t fired = 0;
-  while (impl_->fire_one(t))
-    ++fired;
-  std::lock_guard lock(impl_->mutex);
-  if (t > impl_->now) impl_->now = t;
-  return fired;
+  return impl_->advance_to(t);
 }
 
 std::size_t VirtualClock::run_until_idle() {
@@ -86,9 +97,9 @@ TimePoint VirtualClock::start() const noexcept {
 }
 
 void VirtualClock::rewind() {
-  std::lock_guard advancing(impl_->advance_mutex);
+  // Not under advance_mutex: a manager rewinds from reset(), under its own lock, which an action
+  // of a running advance may be waiting for.
   std::lock_guard lock(impl_->mutex);
-  impl_->queue.clear();
   impl_->now = impl_->start;
 }
 

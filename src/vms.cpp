@@ -26,7 +26,7 @@ Result<Operation<Vm>> Core::create_vm(const VmSpec& spec) {
     if (std::find(groups.begin(), groups.end(), sg) == groups.end()) groups.push_back(sg);
   }
   EnvRecord& e = envs_[env];
-  NameEntry& name = vm_names_[name_key(e.name, spec.name)];
+  NameEntry& name = vm_names_[name_key(e.scope, spec.name)];
   if (name.live != kNone)
     return Error::conflict(fmt::format("VM name '{}' already exists in environment {}", spec.name,
                                        spec.environment_id));
@@ -61,11 +61,11 @@ Result<Operation<Vm>> Core::create_vm(const VmSpec& spec) {
   for (Slot sg : vms_[slot].security_groups)
     ++sgs_[sg].users;
 
-  const Slot task = start_task(TaskKind::vm_create, task_id, id, slot, now, seconds);
+  const Slot task = start_task(TaskKind::vm_create, task_id, id, slot, kNone, now, seconds);
   tasks_[task].outcome_draw = outcome;
   tasks_[task].preferred = preferred;
   vms_[slot].task = task;
-  record("vm.create", encode(spec));
+  record("vm.create", [&] { return std::string(encode(spec)); });
   return Operation<Vm>(shared_from_this(), task, epoch_, snapshot(vms_[slot], now));
 }
 
@@ -85,12 +85,12 @@ void Core::complete_vm_create(TaskRecord& t, TimePoint now, Callbacks& cbs) {
   }
   vm.updated_at = now;
   if (error.empty()) {
-    set_vm_status(vm, VmStatus::running);
-    settle(vm.task, TaskState::success, {}, now, cbs);
+    set_vm_status(t.resource_slot, VmStatus::running);
+    settle(vm.task, TaskState::success, 0, now, cbs);
   } else {
-    set_vm_status(vm, VmStatus::error);
-    vm.error = error;
-    settle(vm.task, TaskState::failure, std::move(error), now, cbs);
+    set_vm_status(t.resource_slot, VmStatus::error);
+    vm.error = intern_message(error);
+    settle(vm.task, TaskState::failure, vm.error, now, cbs);
   }
 }
 
@@ -110,10 +110,9 @@ Listing<Vm> Core::list_vms(const VmFilter& f, Page p) const {
     env = envs_.find(*f.environment_id);
     if (env == kNone) return {};
   }
-  auto match = [env, status = f.status](const VmRecord& r) {
-    return (env == kNone || r.env == env) && (!status || r.status == *status);
-  };
-  if (f.name) return page_by_name(vms_, vm_names_, name_keys(envs_, env, *f.name), p, snap, match);
+  Filter match{env};
+  if (f.status) match.status = static_cast<std::uint8_t>(*f.status);
+  if (f.name) return page_by_name(vms_, vm_names_, name_keys(envs_, env, *f.name), p, match, snap);
   std::size_t total;
   if (env != kNone)
     total = f.status ? envs_[env].vm_status[static_cast<int>(*f.status)] : envs_[env].vms;
@@ -141,10 +140,10 @@ Result<Operation<Vm>> Core::delete_vm(std::string_view id) {
       const Uuid task_id = Uuid::from_rng(rng);
       const double seconds =
           rng.between(settings_.vm_deletion_time_min, settings_.vm_deletion_time_max);
-      set_vm_status(vm, VmStatus::deleting);
+      set_vm_status(slot, VmStatus::deleting);
       vm.updated_at = now;
-      vm.task = start_task(TaskKind::vm_delete, task_id, vm.id, slot, now, seconds);
-      record("vm.delete", Writer().str(vm.id.to_string()).take());
+      vm.task = start_task(TaskKind::vm_delete, task_id, vm.id, slot, vm.task, now, seconds);
+      record("vm.delete", [&] { return std::string(Writer().str(vm.id.to_string()).take()); });
     }
     op.emplace(shared_from_this(), vm.task, epoch_, snapshot(vm, now));
   }
@@ -164,13 +163,13 @@ void Core::complete_vm_delete(TaskRecord& t, TimePoint now, Callbacks& cbs) {
     vm.ip = 0;
     for (Slot v : std::vector<Slot>(vm.volumes))
       detach(volumes_[v], v, now);
-    vm.error = "injected fault: vm.delete failed";
+    vm.error = intern_message("injected fault: vm.delete failed");
     vm.updated_at = now;
-    set_vm_status(vm, VmStatus::error);
+    set_vm_status(slot, VmStatus::error);
     settle(vm.task, TaskState::failure, vm.error, now, cbs);
     return;
   }
-  settle(vm.task, TaskState::success, {}, now, cbs);
+  settle(vm.task, TaskState::success, 0, now, cbs);
   remove_vm(slot, now);
 }
 
@@ -185,7 +184,8 @@ void Core::remove_vm(Slot slot, TimePoint now) {
   --env.vms;
   --env.vm_status[static_cast<int>(vm.status)];
   --status_counts_.vms[static_cast<int>(vm.status)];
-  vm_names_[name_key(env.name, vm.name)].live = kNone;
+  vm_names_[name_key(env.scope, vm.name)].live = kNone;
+  last_task_of_[vm.id] = vm.task;
   vms_.erase(slot);
 }
 

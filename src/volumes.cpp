@@ -21,7 +21,7 @@ Result<Operation<Volume>> Core::create_volume(const VolumeSpec& spec) {
   if (env == kNone)
     return Error::not_found(fmt::format("Environment {} not found", spec.environment_id));
   EnvRecord& e = envs_[env];
-  NameEntry& name = volume_names_[name_key(e.name, spec.name)];
+  NameEntry& name = volume_names_[name_key(e.scope, spec.name)];
   if (name.live != kNone)
     return Error::conflict(fmt::format("Volume name '{}' already exists in environment {}",
                                        spec.name, spec.environment_id));
@@ -50,10 +50,10 @@ Result<Operation<Volume>> Core::create_volume(const VolumeSpec& spec) {
   ++e.volume_status[static_cast<int>(VolumeStatus::creating)];
   ++status_counts_.volumes[static_cast<int>(VolumeStatus::creating)];
 
-  const Slot task = start_task(TaskKind::volume_create, task_id, id, slot, now, seconds);
+  const Slot task = start_task(TaskKind::volume_create, task_id, id, slot, kNone, now, seconds);
   tasks_[task].outcome_draw = outcome;
   volumes_[slot].task = task;
-  record("volume.create", encode(spec));
+  record("volume.create", [&] { return std::string(encode(spec)); });
   return Operation<Volume>(shared_from_this(), task, epoch_, snapshot(volumes_[slot], now));
 }
 
@@ -66,12 +66,12 @@ void Core::complete_volume_create(TaskRecord& t, TimePoint now, Callbacks& cbs) 
   else if (t.outcome_draw < settings_.worker_failure_rate)
     error = "simulated worker failure: the volume could not be created";
   if (error.empty()) {
-    set_volume_status(v, VolumeStatus::available);
-    settle(v.task, TaskState::success, {}, now, cbs);
+    set_volume_status(t.resource_slot, VolumeStatus::available);
+    settle(v.task, TaskState::success, 0, now, cbs);
   } else {
-    set_volume_status(v, VolumeStatus::error);
-    v.error = error;
-    settle(v.task, TaskState::failure, std::move(error), now, cbs);
+    set_volume_status(t.resource_slot, VolumeStatus::error);
+    v.error = intern_message(error);
+    settle(v.task, TaskState::failure, v.error, now, cbs);
   }
 }
 
@@ -91,11 +91,10 @@ Listing<Volume> Core::list_volumes(const VolumeFilter& f, Page p) const {
     env = envs_.find(*f.environment_id);
     if (env == kNone) return {};
   }
-  auto match = [env, status = f.status](const VolumeRecord& r) {
-    return (env == kNone || r.env == env) && (!status || r.status == *status);
-  };
+  Filter match{env};
+  if (f.status) match.status = static_cast<std::uint8_t>(*f.status);
   if (f.name)
-    return page_by_name(volumes_, volume_names_, name_keys(envs_, env, *f.name), p, snap, match);
+    return page_by_name(volumes_, volume_names_, name_keys(envs_, env, *f.name), p, match, snap);
   std::size_t total;
   if (env != kNone)
     total = f.status ? envs_[env].volume_status[static_cast<int>(*f.status)] : envs_[env].volumes;
@@ -126,10 +125,10 @@ Result<Operation<Volume>> Core::delete_volume(std::string_view id) {
       const Uuid task_id = Uuid::from_rng(rng);
       const double seconds =
           rng.between(settings_.volume_deletion_time_min, settings_.volume_deletion_time_max);
-      set_volume_status(v, VolumeStatus::deleting);
+      set_volume_status(slot, VolumeStatus::deleting);
       v.updated_at = now;
-      v.task = start_task(TaskKind::volume_delete, task_id, v.id, slot, now, seconds);
-      record("volume.delete", Writer().str(v.id.to_string()).take());
+      v.task = start_task(TaskKind::volume_delete, task_id, v.id, slot, v.task, now, seconds);
+      record("volume.delete", [&] { return std::string(Writer().str(v.id.to_string()).take()); });
     }
     op.emplace(shared_from_this(), v.task, epoch_, snapshot(v, now));
   }
@@ -143,13 +142,13 @@ Result<Operation<Volume>> Core::delete_volume(std::string_view id) {
 void Core::complete_volume_delete(TaskRecord& t, TimePoint now, Callbacks& cbs) {
   VolumeRecord& v = volumes_[t.resource_slot];
   if (t.forced_failure) {
-    v.error = "injected fault: volume.delete failed";
+    v.error = intern_message("injected fault: volume.delete failed");
     v.updated_at = now;
-    set_volume_status(v, VolumeStatus::error);
+    set_volume_status(t.resource_slot, VolumeStatus::error);
     settle(v.task, TaskState::failure, v.error, now, cbs);
     return;
   }
-  settle(v.task, TaskState::success, {}, now, cbs);
+  settle(v.task, TaskState::success, 0, now, cbs);
   remove_volume(t.resource_slot);
 }
 
@@ -159,7 +158,8 @@ void Core::remove_volume(Slot slot) {
   --env.volumes;
   --env.volume_status[static_cast<int>(v.status)];
   --status_counts_.volumes[static_cast<int>(v.status)];
-  volume_names_[name_key(env.name, v.name)].live = kNone;
+  volume_names_[name_key(env.scope, v.name)].live = kNone;
+  last_task_of_[v.id] = v.task;
   volumes_.erase(slot);
 }
 
@@ -184,12 +184,13 @@ Result<Volume> Core::attach_volume(std::string_view volume_id, std::string_view 
     return Error::conflict(
         fmt::format("VM {} already has {} volumes attached", vm_id, kMaxVolumesPerVm));
   const TimePoint now = current_time();
-  set_volume_status(v, VolumeStatus::in_use);
+  set_volume_status(vs, VolumeStatus::in_use);
   v.vm = ms;
   v.updated_at = now;
   vm.volumes.push_back(vs);
   vm.updated_at = now;
-  record("volume.attach", Writer().str(v.id.to_string()).str(vm.id.to_string()).take());
+  record("volume.attach",
+         [&] { return std::string(Writer().str(v.id.to_string()).str(vm.id.to_string()).take()); });
   return snapshot(v, now);
 }
 
@@ -203,7 +204,7 @@ Result<Volume> Core::detach_volume(std::string_view volume_id) {
                                        to_string(v.status)));
   const TimePoint now = current_time();
   detach(v, vs, now);
-  record("volume.detach", Writer().str(v.id.to_string()).take());
+  record("volume.detach", [&] { return std::string(Writer().str(v.id.to_string()).take()); });
   return snapshot(v, now);
 }
 
@@ -214,7 +215,7 @@ void Core::detach(VolumeRecord& v, Slot volume_slot, TimePoint now) {
   vm.updated_at = now;
   v.vm = kNone;
   v.updated_at = now;
-  set_volume_status(v, VolumeStatus::available);
+  set_volume_status(volume_slot, VolumeStatus::available);
 }
 
 }  // namespace mockcloud::detail

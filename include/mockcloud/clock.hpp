@@ -64,7 +64,8 @@ class VirtualClock final : public Clock {
   std::size_t run_until_idle();
   /// The time the clock started at.
   TimePoint start() const noexcept;
-  /// Drops every pending action and moves time back to start(). Used by ResourceManager::reset.
+  /// Moves time back to start(). Pending actions stay: their owners cancel what they no longer
+  /// want (ResourceManager::reset does). Not to be mixed with a concurrent advance.
   void rewind();
 
  private:
