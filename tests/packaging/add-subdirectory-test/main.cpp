@@ -1,0 +1,2 @@
+// The shared consumer program (see ../consumer.cpp).
+#include "../consumer.cpp"
