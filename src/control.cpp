@@ -36,6 +36,7 @@ void Core::reset_to(std::uint64_t seed, const Settings& settings) {
   image_ids_.clear();
   images_.clear();
   faults_.clear();
+  faults_changed();
   faults_created_ = 0;
   status_counts_ = {};
   settings_ = settings;
@@ -104,6 +105,7 @@ Result<Fault> Core::add_fault(const FaultSpec& spec) {
   }
   f.created_at = current_time();
   faults_.push_back(std::move(r));
+  faults_changed();
   record("fault.add", [&] { return std::string(encode(spec)); });
   return faults_.back().fault;
 }
@@ -123,6 +125,7 @@ Result<Ok> Core::remove_fault(std::string_view id) {
     if (it->fault.id == id) {
       record("fault.remove", [&] { return std::string(Writer().str(it->fault.id).take()); });
       faults_.erase(it);
+      faults_changed();
       return Ok{};
     }
   }
@@ -133,9 +136,22 @@ void Core::clear_faults() {
   std::lock_guard lock(mutex_);
   if (!faults_.empty()) record("fault.clear", [&] { return std::string(); });
   faults_.clear();
+  faults_changed();
+}
+
+void Core::faults_changed() {
+  std::size_t routes = 0;
+  std::int64_t latency = 0;
+  for (const auto& r : faults_) {
+    routes += r.fault.route.has_value();
+    latency += r.fault.latency_ms.value_or(0);
+  }
+  route_faults_.store(routes, std::memory_order_relaxed);
+  latency_ms_.store(latency, std::memory_order_relaxed);
 }
 
 std::optional<int> Core::draw_route_fault(std::string_view route) {
+  if (route_faults_.load(std::memory_order_relaxed) == 0) return std::nullopt;
   const std::string key = normalize_route(route);
   std::lock_guard lock(mutex_);
   for (auto& r : faults_) {
@@ -147,11 +163,7 @@ std::optional<int> Core::draw_route_fault(std::string_view route) {
 }
 
 std::chrono::milliseconds Core::injected_latency() const {
-  std::lock_guard lock(mutex_);
-  std::chrono::milliseconds total{0};
-  for (const auto& r : faults_)
-    if (r.fault.latency_ms) total += std::chrono::milliseconds(*r.fault.latency_ms);
-  return total;
+  return std::chrono::milliseconds(latency_ms_.load(std::memory_order_relaxed));
 }
 
 Counts Core::counts() const {

@@ -3,6 +3,7 @@
 // a completion takes it like any caller. Not a public header.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -390,6 +391,10 @@ class Core : public std::enable_shared_from_this<Core> {
   boost::unordered_flat_map<std::string, std::uint32_t> scopes_;  // environment name -> scope
   std::vector<std::string> images_;
   std::vector<FaultRecord> faults_;
+  // Read without the lock on every request, so that a server without faults pays nothing.
+  std::atomic<std::size_t> route_faults_{0};
+  std::atomic<std::int64_t> latency_ms_{0};
+  void faults_changed();  // under mutex_: refreshes the two above
   std::uint64_t faults_created_ = 0;
   StatusCounts status_counts_;
   std::shared_ptr<Store> store_;

@@ -12,6 +12,8 @@ namespace mockcloud::detail {
 
 /// What a list may filter on besides the name: an environment and a status.
 struct Filter {
+  Filter() = default;
+  Filter(Slot e) : env(e) {}  // NOLINT: implicit, so that {env} reads as "this environment"
   Slot env = kNone;
   std::optional<std::uint8_t> status;
   bool matches(Slot e, std::uint8_t s) const {

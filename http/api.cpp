@@ -1,0 +1,140 @@
+#include "api.hpp"
+
+#include <random>
+#include <thread>
+
+#include "json_io.hpp"
+#include "mockcloud/random.hpp"
+
+namespace mockcloud::http {
+namespace {
+
+using namespace std::chrono_literals;
+
+const auto process_start = std::chrono::steady_clock::now();
+constexpr auto replay_window = 24h;
+constexpr std::size_t replay_prune_threshold = 4096;
+
+void generate_request_id(std::string& out) {
+  thread_local Rng rng{(static_cast<std::uint64_t>(std::random_device{}()) << 32) ^
+                       std::hash<std::thread::id>{}(std::this_thread::get_id())};
+  char buf[36];
+  Uuid::from_rng(rng).write(buf);
+  out.assign(buf, sizeof buf);
+}
+
+bool is_api_path(std::string_view path) {
+  constexpr std::string_view prefix = "/api/v1";
+  return path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
+}
+
+}  // namespace
+
+Api::Api(ResourceManager& manager) : manager_(manager) {
+  add_service_routes(router_);
+  add_environment_routes(router_);
+  add_security_group_routes(router_);
+  add_vm_routes(router_);
+  add_volume_routes(router_);
+  add_task_routes(router_);
+  add_control_routes(router_);
+}
+
+double Api::uptime_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - process_start).count();
+}
+
+void Api::error_response(Response& response, int status, std::string_view detail) {
+  response.clear();
+  response.status = status;
+  write_detail(response.body, detail);
+  generate_request_id(response.request_id);
+}
+
+void Api::clear_caches() {
+  std::lock_guard lock(idempotency_mutex_);
+  replays_.clear();
+}
+
+void Api::handle(const Request& request, Response& response) {
+  response.clear();
+  try {
+    dispatch(request, response);
+  } catch (...) {
+    response.clear();
+    response.status = 500;
+    write_detail(response.body, "Internal Server Error");
+  }
+  if (!request.request_id.empty())
+    response.request_id.assign(request.request_id);
+  else
+    generate_request_id(response.request_id);
+}
+
+void Api::dispatch(const Request& request, Response& response) {
+  std::string_view query;
+  const std::string_view path = Router::normalize(request.target, query);
+  const bool api = is_api_path(path);
+  if (api) response.delay = manager_.injected_latency();
+
+  auto match = router_.match(request.method, path);
+  if (match.outcome == Router::Outcome::not_found) {
+    response.status = 404;
+    write_detail(response.body, "Not Found");
+    return;
+  }
+  if (match.outcome == Router::Outcome::method_not_allowed) {
+    response.status = 405;
+    response.allow = std::move(match.allow);
+    write_detail(response.body, "Method Not Allowed");
+    return;
+  }
+  const Route& route = *match.route;
+  if (api) {
+    // A route fault may name the concrete path or the template ("GET /api/v1/vms/{id}").
+    thread_local std::string key;
+    key.assign(request.method).append(" ").append(path);
+    auto status = manager_.draw_route_fault(key);
+    if (!status && match.params.size != 0) {
+      key.assign(request.method).append(" ").append(route.path);
+      status = manager_.draw_route_fault(key);
+    }
+    if (status) {
+      response.status = *status;
+      write_detail(response.body, "injected fault");
+      return;
+    }
+  }
+  const Call call{request, path, query, match.params};
+  if (route.creates && !request.idempotency_key.empty())
+    run_idempotent(route, call, response);
+  else
+    route.handler(*this, call, response);
+}
+
+void Api::run_idempotent(const Route& route, const Call& call, Response& response) {
+  const auto fingerprint = fnv1a64(call.request.body, fnv1a64(route.operation));
+  std::lock_guard lock(idempotency_mutex_);
+  const TimePoint now = manager_.clock().now();
+  std::string key(call.request.idempotency_key);
+  if (auto it = replays_.find(key); it != replays_.end() && now - it->second.at < replay_window) {
+    const Replay& replay = it->second;
+    if (replay.fingerprint != fingerprint) {
+      response.status = 409;
+      write_detail(response.body, "Idempotency-Key was already used with a different request body");
+      return;
+    }
+    response.status = replay.status;
+    response.body = replay.body;
+    response.location = replay.location;
+    return;
+  }
+  route.handler(*this, call, response);
+  if (response.status < 200 || response.status >= 300) return;  // only successes are replayed
+  if (replays_.size() >= replay_prune_threshold)
+    std::erase_if(replays_, [&](const auto& kv) { return now - kv.second.at >= replay_window; });
+  replays_.insert_or_assign(
+      std::move(key), Replay{fingerprint, now, response.status, response.body, response.location});
+}
+
+}  // namespace mockcloud::http

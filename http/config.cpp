@@ -1,0 +1,216 @@
+#include "config.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+#include <map>
+#include <vector>
+
+#ifndef MOCKCLOUD_VERSION
+#define MOCKCLOUD_VERSION "0.0.0"
+#endif
+
+namespace mockcloud::http {
+namespace {
+
+struct Value {
+  std::string text;
+  std::string source;  // "--port" or "PORT", for the error message
+};
+
+using Apply = void (*)(std::string_view text, Config& config);  // throws std::invalid_argument
+
+struct StartupSetting {
+  std::string_view name;
+  std::string_view help;
+  Apply apply;
+};
+
+template <class Int>
+Int parse_integer(std::string_view text, Int min, Int max, std::string_view what) {
+  Int v{};
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size() || v < min || v > max)
+    throw std::invalid_argument(fmt::format("expected {}", what));
+  return v;
+}
+
+double parse_number(std::string_view text) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+    throw std::invalid_argument("expected a number");
+  return v;
+}
+
+bool is_ip_address(const std::string& host) {
+  unsigned char buf[16];
+  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+const StartupSetting startup_settings[] = {
+    {"host", "address to listen on (default 127.0.0.1)",
+     [](std::string_view text, Config& c) {
+       std::string host(text);
+       if (host != "localhost" && !is_ip_address(host))
+         throw std::invalid_argument("expected an IP address or localhost");
+       c.server.host = std::move(host);
+     }},
+    {"port", "port to listen on; 0 picks a free one (default 8000)",
+     [](std::string_view text, Config& c) {
+       c.server.port = parse_integer<std::uint16_t>(text, 0, 65535, "an integer 0..65535");
+     }},
+    {"threads", "I/O threads (default: one per core)",
+     [](std::string_view text, Config& c) {
+       c.server.threads = parse_integer<unsigned>(text, 1, 1024, "an integer 1..1024");
+     }},
+    {"seed", "seed of every random draw (default: random, printed at start)",
+     [](std::string_view text, Config& c) {
+       c.seed = parse_integer<std::uint64_t>(text, 0, UINT64_MAX, "an unsigned 64-bit integer");
+     }},
+    {"clock", "system | virtual (default system)",
+     [](std::string_view text, Config& c) {
+       if (text == "system")
+         c.clock = ClockMode::system;
+       else if (text == "virtual")
+         c.clock = ClockMode::virtual_;
+       else
+         throw std::invalid_argument("expected system or virtual");
+     }},
+    {"virtual_start", "where a virtual clock starts (default 2030-01-01T00:00:00.000Z)",
+     [](std::string_view text, Config& c) {
+       auto t = parse_rfc3339(text);
+       if (!t) throw std::invalid_argument("expected an RFC 3339 time like 2030-01-01T00:00:00Z");
+       c.virtual_start = *t;
+     }},
+};
+
+std::string upper(std::string_view name) {
+  std::string out(name);
+  for (auto& ch : out)
+    ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return out;
+}
+
+std::string flag_of(std::string_view name) {
+  std::string out = "--";
+  for (char ch : name)
+    out += ch == '_' ? '-' : ch;
+  return out;
+}
+
+bool is_known(std::string_view name) {
+  for (const auto& s : startup_settings)
+    if (s.name == name) return true;
+  return find_setting(name) != nullptr;
+}
+
+std::vector<std::string_view> all_names() {
+  std::vector<std::string_view> names;
+  for (const auto& s : startup_settings)
+    names.push_back(s.name);
+  for (const auto& f : setting_fields())
+    names.push_back(f.name);
+  return names;
+}
+
+[[noreturn]] void bad_value(std::string_view name, const Value& v, std::string_view why) {
+  throw ConfigError(fmt::format("invalid {} \"{}\" (from {}): {}", name, v.text, v.source, why));
+}
+
+}  // namespace
+
+EnvLookup process_environment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Config load_config(std::span<const std::string_view> args, const EnvLookup& env) {
+  Config config;
+  std::map<std::string, Value, std::less<>> values;
+  for (auto name : all_names()) {
+    const std::string var = upper(name);
+    if (auto v = env(var)) values.insert_or_assign(std::string(name), Value{*v, var});
+  }
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      config.help = true;
+      return config;
+    }
+    if (!arg.starts_with("--") || arg.size() == 2)
+      throw ConfigError(fmt::format("unexpected argument \"{}\" (see --help)", arg));
+    const auto eq = arg.find('=');
+    std::string name(arg.substr(2, eq == std::string_view::npos ? arg.npos : eq - 2));
+    for (auto& ch : name)
+      if (ch == '-') ch = '_';
+    if (!is_known(name))
+      throw ConfigError(fmt::format("unknown option {} (see --help)", arg.substr(0, eq)));
+    std::string text;
+    if (eq != std::string_view::npos) {
+      text = arg.substr(eq + 1);
+    } else {
+      if (i + 1 >= args.size()) throw ConfigError(fmt::format("option {} needs a value", arg));
+      text = args[++i];
+    }
+    values.insert_or_assign(name, Value{std::move(text), flag_of(name)});
+  }
+
+  for (const auto& s : startup_settings) {
+    auto it = values.find(s.name);
+    if (it == values.end()) continue;
+    try {
+      s.apply(it->second.text, config);
+    } catch (const std::invalid_argument& e) {
+      bad_value(s.name, it->second, e.what());
+    }
+  }
+  std::map<std::string, const Value*, std::less<>> runtime_sources;
+  for (const auto& f : setting_fields()) {
+    auto it = values.find(f.name);
+    if (it == values.end()) continue;
+    try {
+      config.settings.*f.member = parse_number(it->second.text);
+    } catch (const std::invalid_argument& e) {
+      bad_value(f.name, it->second, e.what());
+    }
+    runtime_sources.emplace(std::string(f.name), &it->second);
+  }
+  if (auto errors = validate(config.settings); !errors.empty()) {
+    const auto& e = errors.front();
+    std::string name = e.loc.empty() ? std::string("settings")
+                       : std::holds_alternative<std::string>(e.loc.front())
+                           ? std::get<std::string>(e.loc.front())
+                           : std::string("settings");
+    if (auto it = runtime_sources.find(name); it != runtime_sources.end())
+      bad_value(name, *it->second, e.msg);
+    throw ConfigError(fmt::format("invalid {}: {}", name, e.msg));
+  }
+  return config;
+}
+
+std::string usage() {
+  std::string out = fmt::format(
+      "mockcloud-server {} - a mock cloud over HTTP (see API.md)\n\n"
+      "Usage: mockcloud-server [--setting value | --setting=value]...\n\n"
+      "Every setting is also an environment variable in upper case (PORT=0,\n"
+      "VM_CREATION_TIME_MIN=1); a flag wins over the environment. Dashes and\n"
+      "underscores are interchangeable in flags.\n\nStart-up settings:\n",
+      MOCKCLOUD_VERSION);
+  for (const auto& s : startup_settings)
+    out += fmt::format("  {:<30} {}\n", flag_of(s.name), s.help);
+  out += "\nRuntime settings (also GET/PATCH /_mock/config; seconds unless noted):\n";
+  const Settings defaults;
+  for (const auto& f : setting_fields())
+    out += fmt::format("  {:<30} default {}\n", flag_of(f.name), defaults.*f.member);
+  out += "\n  --help                         this text\n";
+  return out;
+}
+
+}  // namespace mockcloud::http

@@ -1,0 +1,71 @@
+// Helpers shared by the route groups: responses, error mapping and query parameters.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "api.hpp"
+#include "json_io.hpp"
+#include "mockcloud/error.hpp"
+#include "mockcloud/resources.hpp"
+
+namespace mockcloud::http {
+
+void respond_detail(Response& response, int status, std::string_view message);
+/// 422 with every problem; `prefix` ("body", "query") is put in front of each loc unless empty.
+void respond_fields(Response& response, std::vector<FieldError> fields,
+                    std::string_view prefix = "body");
+/// A library error: not_found 404, conflict 409, invalid 422 (locs under "body").
+void respond_error(Response& response, const Error& error);
+
+template <class T>
+void respond_json(Response& response, int status, const T& value) {
+  response.status = status;
+  write_json(response.body, value);
+}
+
+template <class T>
+void respond_list(Response& response, const Listing<T>& listing) {
+  response.status = 200;
+  response.total = listing.total;
+  write_json_array(response.body, listing.items);
+}
+
+/// 202 with `Location: <collection>/<id>` and the resource.
+template <class T>
+void respond_accepted(Response& response, std::string_view collection, const T& resource) {
+  response.status = 202;
+  response.location.assign(collection).append("/").append(resource.id);
+  write_json(response.body, resource);
+}
+
+/// The query string of a request. Values are percent-decoded; the last of repeated names wins.
+class Query {
+ public:
+  explicit Query(std::string_view raw) : raw_(raw) {}
+  std::optional<std::string> get(std::string_view name) const;
+
+  /// skip (>= 0, default 0) and limit (1..1000, default 100); errors at ["query", name].
+  Page page(FieldErrors& errors) const;
+  /// An enum filter; an unknown value is an `enum` error listing the allowed ones.
+  template <class Enum, std::size_t N>
+  std::optional<Enum> enumeration(std::string_view name, const Enum (&all)[N],
+                                  FieldErrors& errors) const {
+    auto text = get(name);
+    if (!text) return std::nullopt;
+    if (auto e = from_string<Enum>(*text)) return e;
+    std::string msg = "Input should be ";
+    for (std::size_t i = 0; i < N; ++i) {
+      if (i != 0) msg += i + 1 == N ? " or " : ", ";
+      msg.append("'").append(to_string(all[i])).append("'");
+    }
+    errors.add({std::string("query"), std::string(name)}, std::move(msg), "enum");
+    return std::nullopt;
+  }
+
+ private:
+  std::string_view raw_;
+};
+
+}  // namespace mockcloud::http

@@ -1,0 +1,296 @@
+// Mapping request bodies onto the library's specs. Only JSON types are checked here; every rule
+// about values (ranges, formats, names) is the library's.
+#include <boost/json/parser.hpp>
+
+#include <cmath>
+#include <limits>
+
+#include "json_io.hpp"
+
+namespace mockcloud::http {
+
+std::string_view type_error_message(std::string_view type) {
+  if (type == "string_type") return "Input should be a valid string";
+  if (type == "int_type") return "Input should be a valid integer";
+  if (type == "int_from_float")
+    return "Input should be a valid integer, got a number with a fractional part";
+  if (type == "float_type") return "Input should be a valid number";
+  if (type == "list_type") return "Input should be a valid list";
+  if (type == "model_attributes_type")
+    return "Input should be a valid dictionary or object to extract fields from";
+  if (type == "missing") return "Field required";
+  if (type == "json_invalid") return "JSON decode error";
+  return "Invalid input";
+}
+
+namespace {
+
+void add_type_error(FieldErrors& errors, std::vector<PathElement> loc, std::string_view type) {
+  errors.add(std::move(loc), std::string(type_error_message(type)), std::string(type));
+}
+
+bool only_whitespace(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+}  // namespace
+
+const json::object* BodyDocument::parse(std::string_view body, FieldErrors& errors, bool required) {
+  auto& storage = value_;
+  if (only_whitespace(body)) {
+    if (!required) {
+      storage.emplace_object();
+      return &storage.get_object();
+    }
+    add_type_error(errors, {}, "missing");
+    return nullptr;
+  }
+  // One parser per thread: its internal stack keeps its capacity from request to request.
+  thread_local json::parser parser;
+  parser.reset(json::storage_ptr(&resource_));
+  json::error_code ec;
+  const std::size_t consumed = parser.write(body.data(), body.size(), ec);
+  if (ec) {
+    parser.reset();
+    add_type_error(errors, {std::min(consumed, body.size())}, "json_invalid");
+    return nullptr;
+  }
+  storage = parser.release();
+  parser.reset();  // drop the reference to this document's resource
+  if (storage.is_object()) return &storage.get_object();
+  if (storage.is_null() && !required) {
+    storage.emplace_object();
+    return &storage.get_object();
+  }
+  add_type_error(errors, {}, storage.is_null() ? "missing" : "model_attributes_type");
+  return nullptr;
+}
+
+std::optional<std::int64_t> to_int64(const json::value& v, std::string_view& error_type) {
+  switch (v.kind()) {
+    case json::kind::int64:
+      return v.get_int64();
+    case json::kind::uint64:  // above INT64_MAX
+      error_type = "int_type";
+      return std::nullopt;
+    case json::kind::double_: {
+      const double d = v.get_double();
+      if (!std::isfinite(d) || d != std::trunc(d)) {
+        error_type = "int_from_float";
+        return std::nullopt;
+      }
+      // 2^63 is exactly representable; anything at or beyond it overflows.
+      if (d >= 9223372036854775808.0 || d < -9223372036854775808.0) {
+        error_type = "int_type";
+        return std::nullopt;
+      }
+      return static_cast<std::int64_t>(d);
+    }
+    default:
+      error_type = "int_type";
+      return std::nullopt;
+  }
+}
+
+std::optional<double> to_double(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::int64:
+      return static_cast<double>(v.get_int64());
+    case json::kind::uint64:
+      return static_cast<double>(v.get_uint64());
+    case json::kind::double_:
+      return v.get_double();
+    default:
+      return std::nullopt;
+  }
+}
+
+std::vector<PathElement> ObjectReader::loc(std::string_view key) const {
+  auto l = base_;
+  l.emplace_back(std::string(key));
+  return l;
+}
+
+const json::value* ObjectReader::find(std::string_view key) const {
+  return object_.if_contains(key);
+}
+
+const json::value* ObjectReader::member(std::string_view key, bool required) {
+  const auto* v = object_.if_contains(key);
+  if (v == nullptr && required) add_type_error(errors_, loc(key), "missing");
+  return v;
+}
+
+void ObjectReader::string(std::string_view key, std::string& out, bool required) {
+  const auto* v = member(key, required);
+  if (v == nullptr) return;
+  if (v->is_string())
+    out.assign(v->get_string().data(), v->get_string().size());
+  else
+    add_type_error(errors_, loc(key), "string_type");
+}
+
+void ObjectReader::nullable_string(std::string_view key, std::optional<std::string>& out) {
+  const auto* v = member(key, false);
+  if (v == nullptr) return;
+  if (v->is_null())
+    out.reset();
+  else if (v->is_string())
+    out.emplace(v->get_string().data(), v->get_string().size());
+  else
+    add_type_error(errors_, loc(key), "string_type");
+}
+
+void ObjectReader::integer(std::string_view key, std::int64_t& out, bool required) {
+  const auto* v = member(key, required);
+  if (v == nullptr) return;
+  std::string_view error;
+  if (auto i = to_int64(*v, error))
+    out = *i;
+  else
+    add_type_error(errors_, loc(key), error);
+}
+
+void ObjectReader::integer(std::string_view key, std::optional<int>& out) {
+  std::optional<std::int64_t> wide;
+  nullable_integer(key, wide);
+  if (!wide) {
+    out.reset();
+    return;
+  }
+  // Out of int's range is out of every range the library checks: clamp and let it say so.
+  constexpr std::int64_t lo = std::numeric_limits<int>::min();
+  constexpr std::int64_t hi = std::numeric_limits<int>::max();
+  out = static_cast<int>(std::clamp(*wide, lo, hi));
+}
+
+void ObjectReader::nullable_integer(std::string_view key, std::optional<std::int64_t>& out) {
+  const auto* v = member(key, false);
+  if (v == nullptr) return;
+  if (v->is_null()) {
+    out.reset();
+    return;
+  }
+  std::string_view error;
+  if (auto i = to_int64(*v, error))
+    out = *i;
+  else
+    add_type_error(errors_, loc(key), error);
+}
+
+void ObjectReader::nullable_number(std::string_view key, std::optional<double>& out) {
+  const auto* v = member(key, false);
+  if (v == nullptr) return;
+  if (v->is_null()) {
+    out.reset();
+    return;
+  }
+  if (auto d = to_double(*v))
+    out = *d;
+  else
+    add_type_error(errors_, loc(key), "float_type");
+}
+
+void ObjectReader::string_list(std::string_view key, std::vector<std::string>& out) {
+  const auto* v = member(key, false);
+  if (v == nullptr) return;
+  if (!v->is_array()) {
+    add_type_error(errors_, loc(key), "list_type");
+    return;
+  }
+  const auto& array = v->get_array();
+  out.clear();
+  out.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    if (array[i].is_string()) {
+      out.emplace_back(array[i].get_string().data(), array[i].get_string().size());
+    } else {
+      auto l = loc(key);
+      l.emplace_back(i);
+      add_type_error(errors_, std::move(l), "string_type");
+    }
+  }
+}
+
+EnvironmentSpec read_environment_spec(const json::object& body, FieldErrors& errors) {
+  EnvironmentSpec spec;
+  ObjectReader r{body, errors, {}};
+  r.string("name", spec.name, true);
+  r.string("cidr", spec.cidr);
+  r.string("description", spec.description);
+  return spec;
+}
+
+SecurityGroupSpec read_security_group_spec(const json::object& body, FieldErrors& errors) {
+  SecurityGroupSpec spec;
+  ObjectReader r{body, errors, {}};
+  r.string("name", spec.name, true);
+  r.string("environment_id", spec.environment_id, true);
+  r.string("description", spec.description);
+  const auto* rules = r.find("rules");
+  if (rules == nullptr) return spec;
+  if (!rules->is_array()) {
+    add_type_error(errors, r.loc("rules"), "list_type");
+    return spec;
+  }
+  const auto& array = rules->get_array();
+  spec.rules.reserve(array.size());
+  for (std::size_t i = 0; i < array.size(); ++i) {
+    std::vector<PathElement> base{std::string("rules"), i};
+    if (!array[i].is_object()) {
+      add_type_error(errors, std::move(base), "model_attributes_type");
+      continue;
+    }
+    SecurityRuleSpec rule;
+    ObjectReader rr{array[i].get_object(), errors, std::move(base)};
+    rr.string("direction", rule.direction);
+    rr.string("protocol", rule.protocol);
+    rr.integer("port_range_min", rule.port_range_min);
+    rr.integer("port_range_max", rule.port_range_max);
+    rr.string("remote_cidr", rule.remote_cidr);
+    spec.rules.push_back(std::move(rule));
+  }
+  return spec;
+}
+
+VmSpec read_vm_spec(const json::object& body, FieldErrors& errors) {
+  VmSpec spec;
+  ObjectReader r{body, errors, {}};
+  r.string("name", spec.name, true);
+  r.string("environment_id", spec.environment_id, true);
+  r.integer("cpu", spec.cpu);
+  r.integer("memory_mb", spec.memory_mb);
+  r.string("image", spec.image);
+  r.string_list("security_group_ids", spec.security_group_ids);
+  return spec;
+}
+
+VolumeSpec read_volume_spec(const json::object& body, FieldErrors& errors) {
+  VolumeSpec spec;
+  ObjectReader r{body, errors, {}};
+  r.string("name", spec.name, true);
+  r.string("environment_id", spec.environment_id, true);
+  r.integer("size_gb", spec.size_gb, true);
+  r.string("volume_type", spec.volume_type);
+  return spec;
+}
+
+FaultSpec read_fault_spec(const json::object& body, FieldErrors& errors) {
+  FaultSpec spec;
+  ObjectReader r{body, errors, {}};
+  r.nullable_string("operation", spec.operation);
+  r.nullable_integer("fail_next", spec.fail_next);
+  r.nullable_string("route", spec.route);
+  r.nullable_integer("status", spec.status);
+  r.nullable_number("rate", spec.rate);
+  r.nullable_integer("latency_ms", spec.latency_ms);
+  return spec;
+}
+
+std::vector<FieldError> prefixed(std::vector<FieldError> errors, std::string_view first) {
+  for (auto& e : errors)
+    e.loc.insert(e.loc.begin(), PathElement{std::string(first)});
+  return errors;
+}
+
+}  // namespace mockcloud::http

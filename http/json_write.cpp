@@ -1,0 +1,317 @@
+// Hand-written JSON serialization of resources into a reused buffer (about 4x faster than
+// json::value_from + serialize, see DESIGN.md's performance notes).
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <iterator>
+
+#include "json_io.hpp"
+
+namespace mockcloud::http {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+void write_optional_string(std::string& out, const std::optional<std::string>& s) {
+  if (s)
+    write_string(out, *s);
+  else
+    out += "null";
+}
+
+void write_string_array(std::string& out, const std::vector<std::string>& items) {
+  out += '[';
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i != 0) out += ',';
+    write_string(out, items[i]);
+  }
+  out += ']';
+}
+
+template <class Int>
+void write_optional_int(std::string& out, const std::optional<Int>& v) {
+  if (v)
+    write_int(out, static_cast<std::int64_t>(*v));
+  else
+    out += "null";
+}
+
+void write_loc_element(std::string& out, const PathElement& e) {
+  if (const auto* s = std::get_if<std::string>(&e))
+    write_string(out, *s);
+  else
+    write_int(out, static_cast<std::int64_t>(std::get<std::size_t>(e)));
+}
+
+}  // namespace
+
+void write_string(std::string& out, std::string_view s) {
+  out += '"';
+  std::size_t run = 0;  // start of the current run of characters that need no escape
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+void write_time(std::string& out, TimePoint t) {
+  char buf[24];
+  format_rfc3339(t, buf);
+  out += '"';
+  out.append(buf, sizeof buf);
+  out += '"';
+}
+
+void write_int(std::string& out, std::int64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
+void write_double(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out += "null";
+    return;
+  }
+  const auto start = out.size();
+  fmt::format_to(std::back_inserter(out), "{}", d);
+  if (out.find_first_of(".e", start) == std::string::npos) out += ".0";
+}
+
+void write_json(std::string& out, const Environment& e) {
+  out += "{\"id\":";
+  write_string(out, e.id);
+  out += ",\"name\":";
+  write_string(out, e.name);
+  out += ",\"cidr\":";
+  write_string(out, e.cidr.to_string());
+  out += ",\"description\":";
+  write_string(out, e.description);
+  out += ",\"status\":";
+  write_string(out, e.status.empty() ? std::string_view{"active"} : std::string_view{e.status});
+  out += ",\"created_at\":";
+  write_time(out, e.created_at);
+  out += ",\"updated_at\":";
+  write_time(out, e.updated_at);
+  out += '}';
+}
+
+void write_json(std::string& out, const SecurityGroup& g) {
+  out += "{\"id\":";
+  write_string(out, g.id);
+  out += ",\"name\":";
+  write_string(out, g.name);
+  out += ",\"environment_id\":";
+  write_string(out, g.environment_id);
+  out += ",\"description\":";
+  write_string(out, g.description);
+  out += ",\"rules\":[";
+  for (std::size_t i = 0; i < g.rules.size(); ++i) {
+    const auto& r = g.rules[i];
+    if (i != 0) out += ',';
+    out += "{\"id\":";
+    write_string(out, r.id);
+    out += ",\"direction\":";
+    write_string(out, to_string(r.direction));
+    out += ",\"protocol\":";
+    write_string(out, to_string(r.protocol));
+    out += ",\"port_range_min\":";
+    write_optional_int(out, r.port_range_min);
+    out += ",\"port_range_max\":";
+    write_optional_int(out, r.port_range_max);
+    out += ",\"remote_cidr\":";
+    write_string(out, r.remote_cidr.to_string());
+    out += '}';
+  }
+  out += "],\"created_at\":";
+  write_time(out, g.created_at);
+  out += ",\"updated_at\":";
+  write_time(out, g.updated_at);
+  out += '}';
+}
+
+void write_json(std::string& out, const Vm& vm) {
+  out += "{\"id\":";
+  write_string(out, vm.id);
+  out += ",\"name\":";
+  write_string(out, vm.name);
+  out += ",\"environment_id\":";
+  write_string(out, vm.environment_id);
+  out += ",\"status\":";
+  write_string(out, to_string(vm.status));
+  out += ",\"progress\":";
+  write_int(out, vm.progress);
+  out += ",\"cpu\":";
+  write_int(out, vm.cpu);
+  out += ",\"memory_mb\":";
+  write_int(out, vm.memory_mb);
+  out += ",\"image\":";
+  write_string(out, vm.image);
+  out += ",\"security_group_ids\":";
+  write_string_array(out, vm.security_group_ids);
+  out += ",\"ip_address\":";
+  if (vm.ip_address)
+    write_string(out, vm.ip_address->to_string());
+  else
+    out += "null";
+  out += ",\"volume_ids\":";
+  write_string_array(out, vm.volume_ids);
+  out += ",\"error\":";
+  write_optional_string(out, vm.error);
+  out += ",\"task_id\":";
+  write_string(out, vm.task_id);
+  out += ",\"created_at\":";
+  write_time(out, vm.created_at);
+  out += ",\"updated_at\":";
+  write_time(out, vm.updated_at);
+  out += '}';
+}
+
+void write_json(std::string& out, const Volume& v) {
+  out += "{\"id\":";
+  write_string(out, v.id);
+  out += ",\"name\":";
+  write_string(out, v.name);
+  out += ",\"environment_id\":";
+  write_string(out, v.environment_id);
+  out += ",\"size_gb\":";
+  write_int(out, v.size_gb);
+  out += ",\"volume_type\":";
+  write_string(out, to_string(v.volume_type));
+  out += ",\"status\":";
+  write_string(out, to_string(v.status));
+  out += ",\"progress\":";
+  write_int(out, v.progress);
+  out += ",\"vm_id\":";
+  write_optional_string(out, v.vm_id);
+  out += ",\"error\":";
+  write_optional_string(out, v.error);
+  out += ",\"task_id\":";
+  write_string(out, v.task_id);
+  out += ",\"created_at\":";
+  write_time(out, v.created_at);
+  out += ",\"updated_at\":";
+  write_time(out, v.updated_at);
+  out += '}';
+}
+
+void write_json(std::string& out, const Task& t) {
+  out += "{\"id\":";
+  write_string(out, t.id);
+  out += ",\"kind\":";
+  write_string(out, to_string(t.kind));
+  out += ",\"resource_id\":";
+  write_string(out, t.resource_id);
+  out += ",\"state\":";
+  write_string(out, to_string(t.state));
+  out += ",\"error\":";
+  write_optional_string(out, t.error);
+  out += ",\"created_at\":";
+  write_time(out, t.created_at);
+  out += ",\"eta\":";
+  write_time(out, t.eta);
+  out += ",\"finished_at\":";
+  if (t.finished_at)
+    write_time(out, *t.finished_at);
+  else
+    out += "null";
+  out += '}';
+}
+
+void write_json(std::string& out, const Fault& f) {
+  out += "{\"id\":";
+  write_string(out, f.id);
+  out += ",\"operation\":";
+  if (f.operation)
+    write_string(out, to_string(*f.operation));
+  else
+    out += "null";
+  out += ",\"fail_next\":";
+  write_optional_int(out, f.fail_next);
+  out += ",\"route\":";
+  write_optional_string(out, f.route);
+  out += ",\"status\":";
+  write_optional_int(out, f.status);
+  out += ",\"rate\":";
+  if (f.rate)
+    write_double(out, *f.rate);
+  else
+    out += "null";
+  out += ",\"latency_ms\":";
+  write_optional_int(out, f.latency_ms);
+  out += ",\"created_at\":";
+  write_time(out, f.created_at);
+  out += '}';
+}
+
+void write_json(std::string& out, const Settings& s) {
+  out += '{';
+  bool first = true;
+  for (const auto& field : setting_fields()) {
+    if (!first) out += ',';
+    first = false;
+    write_string(out, field.name);
+    out += ':';
+    write_double(out, s.*field.member);
+  }
+  out += '}';
+}
+
+void write_detail(std::string& out, std::string_view message) {
+  out += "{\"detail\":";
+  write_string(out, message);
+  out += '}';
+}
+
+void write_field_errors(std::string& out, const std::vector<FieldError>& errors) {
+  out += "{\"detail\":[";
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    const auto& e = errors[i];
+    if (i != 0) out += ',';
+    out += "{\"type\":";
+    write_string(out, e.type);
+    out += ",\"loc\":[";
+    for (std::size_t j = 0; j < e.loc.size(); ++j) {
+      if (j != 0) out += ',';
+      write_loc_element(out, e.loc[j]);
+    }
+    out += "],\"msg\":";
+    write_string(out, e.msg);
+    out += '}';
+  }
+  out += "]}";
+}
+
+}  // namespace mockcloud::http

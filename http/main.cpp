@@ -1,0 +1,66 @@
+// mockcloud-server: the configuration from flags and environment, a clock, a manager and the
+// server; runs until SIGINT or SIGTERM, then stops gracefully.
+#include <fmt/format.h>
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <vector>
+
+#include "config.hpp"
+#include "mockcloud/clock.hpp"
+#include "mockcloud/http/server.hpp"
+#include "mockcloud/manager.hpp"
+
+int main(int argc, char** argv) {
+  using namespace mockcloud;
+  const std::vector<std::string_view> args(argv + 1, argv + argc);
+  http::Config config;
+  try {
+    config = http::load_config(args, http::process_environment());
+  } catch (const http::ConfigError& e) {
+    fmt::print(stderr, "mockcloud-server: {}\n", e.what());
+    return 2;
+  }
+  if (config.help) {
+    fmt::print("{}", http::usage());
+    return 0;
+  }
+
+  // Block the stop signals before any thread starts, so that only sigwait() below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::unique_ptr<Clock> clock;
+  if (config.clock == ClockMode::virtual_)
+    clock = std::make_unique<VirtualClock>(config.virtual_start);
+  else
+    clock = std::make_unique<SystemClock>();
+  ManagerOptions options;
+  options.seed = config.seed;
+  options.settings = config.settings;
+  ResourceManager manager{std::move(options), *clock};
+  http::Server server{manager, config.server};
+  try {
+    server.start();
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "mockcloud-server: cannot listen on {}:{}: {}\n", config.server.host,
+               config.server.port, e.what());
+    return 1;
+  }
+  fmt::print("mockcloud-server listening on {} (seed {}, clock {})\n", server.url(), manager.seed(),
+             to_string(clock->mode()));
+  std::fflush(stdout);
+
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  fmt::print("mockcloud-server: stopping ({})\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+  std::fflush(stdout);
+  server.stop();
+  return 0;
+}

@@ -1,0 +1,45 @@
+// Plain request and response values between the Beast session and the router, so that routing,
+// handlers and JSON mapping never see Beast (and can be fuzzed or driven directly in tests).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mockcloud::http {
+
+/// A parsed request. Views into the session's buffers: valid during handle().
+struct Request {
+  std::string_view method;           // "GET", "POST", ...
+  std::string_view target;           // path and query: "/api/v1/vms?limit=5"
+  std::string_view request_id;       // X-Request-Id, empty when absent
+  std::string_view idempotency_key;  // Idempotency-Key, empty when absent
+  std::string_view body;
+};
+
+/// A response under construction. Reused by a session from request to request, so its
+/// buffers keep their capacity: call clear() before each use.
+struct Response {
+  int status = 200;
+  std::string body;  // JSON, empty for 204
+  std::string request_id;
+  std::string location;                // Location, empty when absent
+  std::string allow;                   // Allow (405), empty when absent
+  std::optional<std::size_t> total;    // X-Total-Count
+  std::chrono::milliseconds delay{0};  // injected latency before the response is sent
+
+  void clear() {
+    status = 200;
+    body.clear();
+    request_id.clear();
+    location.clear();
+    allow.clear();
+    total.reset();
+    delay = std::chrono::milliseconds{0};
+  }
+  bool has_body() const noexcept { return status != 204 && status != 304 && status >= 200; }
+};
+
+}  // namespace mockcloud::http

@@ -1,0 +1,188 @@
+// /health and the test-control routes under /_mock.
+#include "handlers.hpp"
+#include "mockcloud/clock.hpp"
+
+#ifndef MOCKCLOUD_VERSION
+#define MOCKCLOUD_VERSION "0.0.0"
+#endif
+
+namespace mockcloud::http {
+namespace {
+
+constexpr double max_advance_seconds = 1e9;  // ~31 years; keeps the Duration from overflowing
+
+void write_counts(std::string& out, const Counts& c) {
+  out += "{\"environments\":";
+  write_int(out, static_cast<std::int64_t>(c.environments));
+  out += ",\"security_groups\":";
+  write_int(out, static_cast<std::int64_t>(c.security_groups));
+  out += ",\"vms\":";
+  write_int(out, static_cast<std::int64_t>(c.vms));
+  out += ",\"volumes\":";
+  write_int(out, static_cast<std::int64_t>(c.volumes));
+  out += ",\"tasks\":";
+  write_int(out, static_cast<std::int64_t>(c.tasks));
+  out += '}';
+}
+
+void health(Api& api, const Call&, Response& res) {
+  auto& manager = api.manager();
+  auto& out = res.body;
+  out += "{\"status\":\"healthy\",\"version\":";
+  write_string(out, MOCKCLOUD_VERSION);
+  out += ",\"clock\":";
+  write_string(out, to_string(manager.clock().mode()));
+  out += ",\"now\":";
+  write_time(out, manager.clock().now());
+  out += ",\"uptime_s\":";
+  write_double(out, Api::uptime_seconds());
+  out += ",\"counts\":";
+  write_counts(out, manager.counts());
+  out += '}';
+}
+
+void reset(Api& api, const Call& call, Response& res) {
+  FieldErrors errors;
+  BodyDocument doc;
+  const auto* body = doc.parse(call.request.body, errors, /*required=*/false);
+  std::optional<std::uint64_t> seed;
+  if (body != nullptr) {
+    if (const auto* v = body->if_contains("seed"); v != nullptr && !v->is_null()) {
+      std::string_view type;
+      if (v->is_uint64()) {
+        seed = v->get_uint64();
+      } else if (auto i = to_int64(*v, type); !i) {
+        errors.add({std::string("seed")}, std::string(type_error_message(type)), std::string(type));
+      } else if (*i < 0) {
+        errors.add({std::string("seed")}, "Input should be greater than or equal to 0",
+                   "greater_than_equal");
+      } else {
+        seed = static_cast<std::uint64_t>(*i);
+      }
+    }
+  }
+  if (!errors.empty()) return respond_fields(res, std::move(errors.list()));
+  api.manager().reset(seed);
+  api.clear_caches();
+  res.status = 204;
+}
+
+void get_config(Api& api, const Call&, Response& res) {
+  respond_json(res, 200, api.manager().settings());
+}
+
+void patch_config(Api& api, const Call& call, Response& res) {
+  FieldErrors errors;
+  BodyDocument doc;
+  const auto* body = doc.parse(call.request.body, errors);
+  SettingsPatch patch;
+  if (body != nullptr) {
+    for (const auto& member : *body) {
+      const std::string_view key = member.key();
+      if (find_setting(key) == nullptr) continue;  // unknown fields are ignored
+      if (auto d = to_double(member.value()))
+        patch.values.emplace_back(std::string(key), *d);
+      else
+        errors.add({std::string(key)}, std::string(type_error_message("float_type")), "float_type");
+    }
+  }
+  if (!errors.empty()) return respond_fields(res, std::move(errors.list()));
+  auto settings = api.manager().update_settings(patch);
+  if (!settings) return respond_error(res, settings.error());
+  respond_json(res, 200, *settings);
+}
+
+void get_clock(Api& api, const Call&, Response& res) {
+  const auto& clock = api.manager().clock();
+  res.body += "{\"mode\":";
+  write_string(res.body, to_string(clock.mode()));
+  res.body += ",\"now\":";
+  write_time(res.body, clock.now());
+  res.body += '}';
+}
+
+void advance_clock(Api& api, const Call& call, Response& res) {
+  FieldErrors errors;
+  BodyDocument doc;
+  const auto* body = doc.parse(call.request.body, errors);
+  std::optional<double> seconds;
+  if (body != nullptr) {
+    ObjectReader reader{*body, errors, {}};
+    if (reader.find("seconds") == nullptr || reader.find("seconds")->is_null())
+      errors.add(reader.loc("seconds"), "Field required", "missing");
+    else
+      reader.nullable_number("seconds", seconds);
+  }
+  if (seconds && *seconds < 0)
+    errors.add({std::string("seconds")}, "Input should be greater than or equal to 0",
+               "greater_than_equal");
+  if (seconds && *seconds > max_advance_seconds)
+    errors.add({std::string("seconds")}, "Input should be less than or equal to 1000000000",
+               "less_than_equal");
+  if (!errors.empty()) return respond_fields(res, std::move(errors.list()));
+
+  auto* clock = dynamic_cast<VirtualClock*>(&api.manager().clock());
+  if (clock == nullptr)
+    return respond_detail(res, 409,
+                          "The clock is the system clock; start the server with --clock virtual "
+                          "to advance it");
+  const std::size_t fired = clock->advance(seconds_to_duration(*seconds));
+  res.body += "{\"now\":";
+  write_time(res.body, clock->now());
+  res.body += ",\"fired\":";
+  write_int(res.body, static_cast<std::int64_t>(fired));
+  res.body += '}';
+}
+
+void add_fault(Api& api, const Call& call, Response& res) {
+  FieldErrors errors;
+  BodyDocument doc;
+  const auto* body = doc.parse(call.request.body, errors);
+  const auto spec = body ? read_fault_spec(*body, errors) : FaultSpec{};
+  if (!errors.empty()) return respond_fields(res, std::move(errors.list()));
+  auto fault = api.manager().add_fault(spec);
+  if (!fault) return respond_error(res, fault.error());
+  respond_json(res, 201, *fault);
+}
+
+void list_faults(Api& api, const Call&, Response& res) {
+  const auto faults = api.manager().faults();
+  res.total = faults.size();
+  write_json_array(res.body, faults);
+}
+
+void delete_fault(Api& api, const Call& call, Response& res) {
+  auto done = api.manager().remove_fault(call.params[0]);
+  if (!done) return respond_error(res, done.error());
+  res.status = 204;
+}
+
+void clear_faults(Api& api, const Call&, Response& res) {
+  api.manager().clear_faults();
+  res.status = 204;
+}
+
+}  // namespace
+
+void add_service_routes(Router& router) {
+  router.add({"GET", "/health", "health", "service", "Health, version, clock and counts", health});
+}
+
+void add_control_routes(Router& router) {
+  constexpr std::string_view tag = "test control";
+  router.add({"POST", "/_mock/reset", "reset", tag,
+              "Remove everything, restore the start-up settings, optionally set the seed", reset});
+  router.add({"GET", "/_mock/config", "get_config", tag, "The runtime settings", get_config});
+  router.add({"PATCH", "/_mock/config", "patch_config", tag, "Change some runtime settings",
+              patch_config});
+  router.add({"GET", "/_mock/clock", "get_clock", tag, "The clock's mode and time", get_clock});
+  router.add({"POST", "/_mock/clock/advance", "advance_clock", tag,
+              "Move a virtual clock forward, completing every operation due", advance_clock});
+  router.add({"POST", "/_mock/faults", "add_fault", tag, "Inject a fault", add_fault});
+  router.add({"GET", "/_mock/faults", "list_faults", tag, "The injected faults", list_faults});
+  router.add({"DELETE", "/_mock/faults", "clear_faults", tag, "Remove every fault", clear_faults});
+  router.add(
+      {"DELETE", "/_mock/faults/{id}", "delete_fault", tag, "Remove one fault", delete_fault});
+}
+
+}  // namespace mockcloud::http

@@ -1,0 +1,315 @@
+// The session of one connection and what it shares with the server. Private to server.cpp, the
+// only translation unit that includes Beast and Asio.
+#pragma once
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/status.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <condition_variable>
+#include <cstdio>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "api.hpp"
+#include "mockcloud/http/server.hpp"
+
+namespace mockcloud::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using error_code = boost::system::error_code;
+using namespace std::chrono_literals;
+
+namespace detail {
+
+constexpr std::size_t header_limit = 16 * 1024;
+constexpr auto linger_timeout = 2s;  // how long a closing connection may keep sending
+constexpr auto stop_grace = 5s;      // how long stop() waits for in-flight requests
+
+enum class Phase : std::uint8_t { reading, handling, delaying, writing, lingering, closed };
+
+class Session;
+
+/// What sessions share with the server; the base of Server::Impl.
+struct ServerState {
+  ServerState(ResourceManager& manager, ServerOptions o);
+
+  ServerOptions options;
+  unsigned thread_count;
+  Api api;
+
+  // The registry outlives the io_context (a base is destroyed last): sessions destroyed with
+  // the io_context unregister themselves.
+  std::mutex registry_mutex;
+  std::list<Session*> registry;
+
+  std::atomic<std::uint64_t> tick{0};  // advanced by the sweep
+  std::chrono::milliseconds sweep_period;
+  std::uint64_t idle_ticks, linger_ticks;
+  std::atomic<bool> stopping{false};
+};
+
+}  // namespace detail
+
+namespace detail {
+
+inline const boost::system::error_category& http_category() {
+  static const auto& category = bhttp::make_error_code(bhttp::error::bad_method).category();
+  return category;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ServerState& server, tcp::socket socket)
+      : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {}
+
+  ~Session() {
+    std::lock_guard lock(server_.registry_mutex);
+    server_.registry.erase(registry_pos_);
+  }
+
+  void start() {
+    {
+      std::lock_guard lock(server_.registry_mutex);
+      registry_pos_ = server_.registry.insert(server_.registry.end(), this);
+    }
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+  asio::any_io_executor executor() { return socket_.get_executor(); }
+
+  /// Called by the sweep under the registry lock, from any thread.
+  bool expired(std::uint64_t now) const {
+    const auto since = now - phase_tick_.load(std::memory_order_relaxed);
+    switch (phase_.load(std::memory_order_relaxed)) {
+      case Phase::reading:
+      case Phase::writing:
+        return since >= server_.idle_ticks;
+      case Phase::lingering:
+        return since >= server_.linger_ticks;
+      default:
+        return false;
+    }
+  }
+
+  /// On the session's executor.
+  void on_timeout() {
+    if (expired(server_.tick.load(std::memory_order_relaxed))) close();
+  }
+
+  /// On the session's executor, at stop(): idle connections close now, busy ones after their
+  /// response.
+  void on_stop() {
+    const Phase phase = phase_.load(std::memory_order_relaxed);
+    const bool idle =
+        phase == Phase::reading && buffer_.size() == 0 && (!parser_ || !parser_->got_some());
+    if (idle || phase == Phase::lingering) close();
+  }
+
+ private:
+  void set_phase(Phase p) {
+    phase_.store(p, std::memory_order_relaxed);
+    phase_tick_.store(server_.tick.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+
+  void do_read() {
+    set_phase(Phase::reading);
+    parser_.emplace();
+    parser_->body_limit(server_.options.body_limit);
+    parser_->header_limit(header_limit);
+    bhttp::async_read_header(
+        socket_, buffer_, *parser_,
+        [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(error_code ec) {
+    if (ec) return on_read_error(ec);
+    if (parser_->is_done()) return process();
+    const auto& msg = parser_->get();
+    if (auto it = msg.find(bhttp::field::expect);
+        it != msg.end() && beast::iequals(it->value(), "100-continue")) {
+      static constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(socket_, asio::buffer(continue_100.data(), continue_100.size()),
+                        [self = shared_from_this()](error_code ec, std::size_t) {
+                          if (ec) return self->close();
+                          self->read_body();
+                        });
+      return;
+    }
+    read_body();
+  }
+
+  void read_body() {
+    bhttp::async_read(socket_, buffer_, *parser_,
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                        if (ec) return self->on_read_error(ec);
+                        self->process();
+                      });
+  }
+
+  void on_read_error(error_code ec) {
+    if (ec == bhttp::error::body_limit)
+      return fail(413, "Request body too large: the limit is " +
+                           std::to_string(server_.options.body_limit) + " bytes");
+    if (ec == bhttp::error::header_limit) return fail(431, "Request header fields too large");
+    if (ec.category() == http_category() && ec != bhttp::error::end_of_stream &&
+        ec != bhttp::error::partial_message)
+      return fail(400, "Invalid HTTP request");
+    close();  // end of stream, reset, timeout, stop
+  }
+
+  void fail(int status, const std::string& detail) {
+    Api::error_response(response_, status, detail);
+    keep_alive_ = false;
+    http10_ = false;
+    head_only_ = false;
+    write_response();
+  }
+
+  void process() {
+    set_phase(Phase::handling);
+    const auto& msg = parser_->get();
+    Request request;
+    request.method = msg.method_string();
+    request.target = msg.target();
+    if (auto it = msg.find("X-Request-Id"); it != msg.end()) request.request_id = it->value();
+    if (auto it = msg.find("Idempotency-Key"); it != msg.end())
+      request.idempotency_key = it->value();
+    request.body = msg.body();
+    keep_alive_ = msg.keep_alive() && !server_.stopping.load(std::memory_order_relaxed);
+    http10_ = msg.version() < 11;
+    head_only_ = msg.method() == bhttp::verb::head;
+    server_.api.handle(request, response_);
+    if (response_.delay > 0ms) {
+      set_phase(Phase::delaying);
+      timer_.expires_after(response_.delay);
+      timer_.async_wait([self = shared_from_this()](error_code ec) {
+        if (ec) return self->close();
+        self->write_response();
+      });
+      return;
+    }
+    write_response();
+  }
+
+  void write_response() {
+    set_phase(Phase::writing);
+    const Response& r = response_;
+    head_.clear();
+    head_ += "HTTP/1.1 ";
+    append_number(r.status);
+    head_ += ' ';
+    const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(r.status));
+    if (reason.empty() || reason.front() == '<')
+      head_ += "Unknown";
+    else
+      head_.append(reason.data(), reason.size());
+    head_ += "\r\n";
+    if (r.has_body()) {
+      head_ += "Content-Type: application/json\r\nContent-Length: ";
+      append_number(r.body.size());
+      head_ += "\r\n";
+    } else {
+      response_.body.clear();
+    }
+    head_ += "X-Request-Id: ";
+    head_ += r.request_id;
+    head_ += "\r\n";
+    if (!r.location.empty()) head_.append("Location: ").append(r.location).append("\r\n");
+    if (!r.allow.empty()) head_.append("Allow: ").append(r.allow).append("\r\n");
+    if (r.total) {
+      head_ += "X-Total-Count: ";
+      append_number(*r.total);
+      head_ += "\r\n";
+    }
+    if (!keep_alive_)
+      head_ += "Connection: close\r\n";
+    else if (http10_)
+      head_ += "Connection: keep-alive\r\n";
+    head_ += "\r\n";
+    if (head_only_) response_.body.clear();  // the head says how long it would have been
+    const std::array<asio::const_buffer, 2> buffers{asio::buffer(head_),
+                                                    asio::buffer(response_.body)};
+    asio::async_write(socket_, buffers, [self = shared_from_this()](error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
+  }
+
+  void on_write(error_code ec) {
+    if (ec) return close();
+    if (!keep_alive_ || server_.stopping.load(std::memory_order_relaxed)) return linger();
+    do_read();
+  }
+
+  // Half-close and drain what the client still sends, so that it reads our last response
+  // instead of a reset (a 413 leaves most of the body unread).
+  void linger() {
+    error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec || server_.stopping.load(std::memory_order_relaxed)) return close();
+    set_phase(Phase::lingering);
+    buffer_.clear();
+    drain();
+  }
+
+  void drain() {
+    socket_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->drain();
+                            });
+  }
+
+  void close() {
+    set_phase(Phase::closed);
+    error_code ec;
+    timer_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+  template <class Int>
+  void append_number(Int v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    head_.append(buf, end);
+  }
+
+  ServerState& server_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;  // injected latency
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  Response response_;
+  std::string head_;
+  bool keep_alive_ = true;
+  bool http10_ = false;
+  bool head_only_ = false;  // a HEAD request: no body on the wire
+  std::atomic<Phase> phase_{Phase::reading};
+  std::atomic<std::uint64_t> phase_tick_{0};
+  std::list<Session*>::iterator registry_pos_;
+};
+
+}  // namespace detail
+
+}  // namespace mockcloud::http

@@ -1,0 +1,71 @@
+// The plain Request -> Response function and its route table, without sockets.
+#include <doctest/doctest.h>
+
+#include <boost/json.hpp>
+#include <set>
+#include <stdexcept>
+
+#include "api.hpp"
+#include "mockcloud/clock.hpp"
+#include "test_options.hpp"
+
+using mockcloud::http::Api;
+using mockcloud::http::Request;
+
+TEST_CASE("anything unexpected is a 500 with FastAPI's body, never an exception") {
+  mockcloud::VirtualClock clock;
+  mockcloud::ResourceManager manager(test::options(), clock);
+  Api api(manager);
+  api.router().add({"GET", "/boom/{id}", "boom", "test", "throws",
+                    [](Api&, const mockcloud::http::Call&, mockcloud::http::Response&) {
+                      throw std::runtime_error("boom");
+                    }});
+  auto r = api.handle(Request{.method = "GET", .target = "/boom/1", .request_id = "rid"});
+  CHECK(r.status == 500);
+  CHECK(r.body == R"({"detail":"Internal Server Error"})");
+  CHECK(r.request_id == "rid");
+}
+
+TEST_CASE("the route table: unique operations, every route tagged and summarized") {
+  mockcloud::VirtualClock clock;
+  mockcloud::ResourceManager manager(test::options(), clock);
+  Api api(manager);
+  std::set<std::string_view> operations, routes;
+  for (const auto& route : api.router().routes()) {
+    CAPTURE(route.path);
+    CHECK(operations.insert(route.operation).second);
+    routes.insert(route.path);
+    CHECK(!route.tag.empty());
+    CHECK(!route.summary.empty());
+  }
+  CHECK(routes.size() == 19);  // distinct paths
+  CHECK(api.router().routes().size() == 30);
+}
+
+TEST_CASE("route faults may name the template of a path") {
+  mockcloud::VirtualClock clock;
+  mockcloud::ResourceManager manager(test::options(), clock);
+  Api api(manager);
+  auto added = api.handle(Request{.method = "POST",
+                                  .target = "/_mock/faults",
+                                  .body = R"({"route":"GET /api/v1/vms/{id}","status":429})"});
+  REQUIRE(added.status == 201);
+  CHECK(api.handle(Request{.method = "GET", .target = "/api/v1/vms/abc"}).status == 429);
+  CHECK(api.handle(Request{.method = "GET", .target = "/api/v1/vms"}).status == 200);
+}
+
+TEST_CASE("a keyed create is replayed through handle() too") {
+  mockcloud::VirtualClock clock;
+  mockcloud::ResourceManager manager(test::options(), clock);
+  Api api(manager);
+  const Request create{.method = "POST",
+                       .target = "/api/v1/environments",
+                       .idempotency_key = "k",
+                       .body = R"({"name":"dev"})"};
+  auto first = api.handle(create);
+  REQUIRE(first.status == 201);
+  auto second = api.handle(create);
+  CHECK(second.status == 201);
+  CHECK(second.body == first.body);
+  CHECK(manager.counts().environments == 1);
+}
