@@ -80,6 +80,11 @@ const StartupSetting startup_settings[] = {
        else
          throw std::invalid_argument("expected system or virtual");
      }},
+    {"data_dir", "keep state in a SQLite database in this directory (default: memory only)",
+     [](std::string_view text, Config& c) {
+       if (text.empty()) throw std::invalid_argument("expected a directory path");
+       c.data_dir = std::string(text);
+     }},
     {"virtual_start", "where a virtual clock starts (default 2030-01-01T00:00:00.000Z)",
      [](std::string_view text, Config& c) {
        auto t = parse_rfc3339(text);

@@ -22,7 +22,8 @@ struct Config {
   std::optional<std::uint64_t> seed;  // random when empty
   ClockMode clock = ClockMode::system;
   TimePoint virtual_start = VirtualClock::default_start();
-  Settings settings;  // the runtime settings the server starts (and resets) with
+  Settings settings;     // the runtime settings the server starts (and resets) with
+  std::string data_dir;  // durable state lives here (SQLite); in memory only when empty
   bool help = false;
 };
 

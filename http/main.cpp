@@ -44,7 +44,15 @@ int main(int argc, char** argv) {
   ManagerOptions options;
   options.seed = config.seed;
   options.settings = config.settings;
-  ResourceManager manager{std::move(options), *clock};
+  std::unique_ptr<ResourceManager> manager_ptr;
+  try {
+    if (!config.data_dir.empty()) options.store = open_sqlite_store(config.data_dir);
+    manager_ptr = std::make_unique<ResourceManager>(std::move(options), *clock);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "mockcloud-server: data_dir: {}\n", e.what());
+    return 2;
+  }
+  ResourceManager& manager = *manager_ptr;
   http::Server server{manager, config.server};
   try {
     server.start();
@@ -53,8 +61,9 @@ int main(int argc, char** argv) {
                config.server.port, e.what());
     return 1;
   }
-  fmt::print("mockcloud-server listening on {} (seed {}, clock {})\n", server.url(), manager.seed(),
-             to_string(clock->mode()));
+  fmt::print("mockcloud-server listening on {} (seed {}, clock {}{}{})\n", server.url(),
+             manager.seed(), to_string(clock->mode()), config.data_dir.empty() ? "" : ", data dir ",
+             config.data_dir);
   std::fflush(stdout);
 
   int signal = 0;

@@ -137,7 +137,12 @@ class SqliteStore final : public Store {
       db_.exec("PRAGMA journal_mode = WAL");
       db_.exec("PRAGMA synchronous = FULL");
     } catch (const StoreError& e) {
-      throw StoreError(fmt::format("{}: {}", (dir / "mockcloud.db").string(), e.what()));
+      const auto file = (dir / "mockcloud.db").string();
+      if (std::string_view(e.what()).find(file) != std::string_view::npos) throw;
+      if (std::string_view(e.what()) == "file is not a database")
+        throw StoreError(
+            fmt::format("{} is not a mockcloud database (not SQLite); refusing to touch it", file));
+      throw StoreError(fmt::format("{}: {}", file, e.what()));
     }
     last_ = durable_ =
         static_cast<std::uint64_t>(db_.scalar("SELECT coalesce(max(seq), 0) FROM events"));
