@@ -21,6 +21,7 @@ std::uint64_t random_seed() {
 Core::Core(ManagerOptions options, Clock& clock)
     : clock_(clock),
       initial_settings_(options.settings),
+      on_task_settled_(std::move(options.on_task_settled)),
       seed_(options.seed ? *options.seed : random_seed()),
       settings_(options.settings) {
   if (auto errors = validate(settings_); !errors.empty()) throw Exception(Error::invalid(errors));
@@ -179,7 +180,7 @@ void Core::on_timer(std::uint64_t epoch) {
       const Slot task = due_.top().task;
       due_.pop();
       complete(task, now, cbs);
-      if (!cbs.empty()) settled = snapshot(tasks_[task]);
+      if (!cbs.empty() || on_task_settled_) settled = snapshot(tasks_[task]);
     }
     arm();
   }
@@ -221,9 +222,11 @@ void Core::settle(Slot task, TaskState state, std::uint32_t error, TimePoint now
   }
 }
 
-void Core::run(Callbacks& cbs, const Task& task) {
+void Core::run(Callbacks& cbs, const Task& task) const {
+  if (task.id.empty()) return;  // nothing settled
   for (auto& cb : cbs)
     cb(task);
+  if (on_task_settled_) on_task_settled_(task);
 }
 
 void Core::revoke_creation(Slot task, TimePoint now, Callbacks& cbs) {

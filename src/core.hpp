@@ -352,7 +352,7 @@ class Core : public std::enable_shared_from_this<Core> {
   void complete_volume_create(TaskRecord& t, TimePoint now, Callbacks& cbs);
   void complete_volume_delete(TaskRecord& t, TimePoint now, Callbacks& cbs);
   void revoke_creation(Slot task, TimePoint now, Callbacks& cbs);
-  static void run(Callbacks& cbs, const Task& task);
+  void run(Callbacks& cbs, const Task& task) const;
 
   // VM/volume helpers.
   void set_vm_status(Slot vm, VmStatus s);
@@ -366,6 +366,7 @@ class Core : public std::enable_shared_from_this<Core> {
 
   Clock& clock_;
   const Settings initial_settings_;
+  const std::function<void(const Task&)> on_task_settled_;
   mutable std::mutex mutex_;
   mutable std::condition_variable settled_cv_;
 

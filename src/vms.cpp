@@ -147,7 +147,7 @@ Result<Operation<Vm>> Core::delete_vm(std::string_view id) {
     }
     op.emplace(shared_from_this(), vm.task, epoch_, snapshot(vm, now));
   }
-  if (!cbs.empty()) {
+  if (!revoked.id.empty()) {  // the creation it cancelled settled
     settled_cv_.notify_all();
     run(cbs, revoked);
   }

@@ -132,7 +132,7 @@ Result<Operation<Volume>> Core::delete_volume(std::string_view id) {
     }
     op.emplace(shared_from_this(), v.task, epoch_, snapshot(v, now));
   }
-  if (!cbs.empty()) {
+  if (!revoked.id.empty()) {  // the creation it cancelled settled
     settled_cv_.notify_all();
     run(cbs, revoked);
   }

@@ -23,6 +23,10 @@ struct ManagerOptions {
   /// The seed of every draw; a random one when empty (read it back with seed()).
   std::optional<std::uint64_t> seed;
   Settings settings;
+  /// Called whenever a task settles (a VM came up or failed, a deletion finished, a creation
+  /// was revoked, ...), on the thread that settled it, outside the manager's lock. For logs
+  /// and metrics; it must not block for long. Not called for changes replayed from a store.
+  std::function<void(const Task&)> on_task_settled;
   /// Where the state is kept (see store.hpp); in memory only when empty. A store that holds a
   /// journal restores its state, seed and settings, whatever `seed` and `settings` say.
   std::shared_ptr<Store> store;

@@ -248,3 +248,27 @@ TEST_SUITE("operation") {
     delete clock;
   }
 }
+
+TEST_CASE("on_task_settled hears every settlement: success, failure and revocation") {
+  mockcloud::VirtualClock clock;
+  std::vector<mockcloud::Task> heard;
+  mockcloud::ManagerOptions options;
+  options.seed = 42;
+  options.on_task_settled = [&](const mockcloud::Task& t) { heard.push_back(t); };
+  mockcloud::ResourceManager cloud(std::move(options), clock);
+  auto env = cloud.create_environment({.name = "dev"}).value();
+  cloud.add_fault({.operation = "vm.create", .fail_next = 1}).value();
+  auto failed = cloud.create_vm({.name = "a", .environment_id = env.id}).value();
+  auto revoked = cloud.create_vm({.name = "b", .environment_id = env.id}).value();
+  CHECK(heard.empty());
+  cloud.delete_vm(revoked.id()).value();
+  REQUIRE(heard.size() == 1);
+  CHECK(heard[0].id == revoked.task_id());
+  CHECK(heard[0].state == mockcloud::TaskState::revoked);
+  clock.advance(std::chrono::seconds(60));
+  REQUIRE(heard.size() == 3);  // in due order: the deletion of b (5-10 s), then a (30-60 s)
+  CHECK(heard[1].kind == mockcloud::TaskKind::vm_delete);
+  CHECK(heard[1].state == mockcloud::TaskState::success);
+  CHECK(heard[2].id == failed.task_id());
+  CHECK(heard[2].state == mockcloud::TaskState::failure);
+}
