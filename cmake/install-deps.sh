@@ -1,12 +1,26 @@
 #!/usr/bin/env bash
-# Installs what building and testing mockcloud needs on Debian 12 (run as root).
-# Skips apt entirely when everything is already there.
+# Installs what mockcloud needs on Debian 12 (run as root):
+#   cmake/install-deps.sh          what building and running the server needs
+#   cmake/install-deps.sh --test   that, and what the test suite needs
+# Packages already installed are skipped; with nothing missing, apt is not touched.
 set -euo pipefail
-packages=(
+
+build_packages=(
   g++ cmake make ccache
   libboost1.81-dev libboost-json1.81-dev libfmt-dev doctest-dev libsqlite3-dev
+)
+# The test suite's own tools.
+test_packages=(
   curl
 )
+
+packages=("${build_packages[@]}")
+case "${1:-}" in
+  --test) packages+=("${test_packages[@]}") ;;
+  "") ;;
+  *) echo "usage: $0 [--test]" >&2; exit 2 ;;
+esac
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

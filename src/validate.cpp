@@ -80,7 +80,7 @@ bool is_allowed_environment_cidr(const Cidr& c) {
   return false;
 }
 
-std::vector<FieldError> validate(const EnvironmentSpec& s) {
+std::vector<FieldError> validate_spec(const EnvironmentSpec& s) {
   std::vector<FieldError> out;
   check_name(out, {"name"}, s.name);
   auto cidr = Cidr::parse(s.cidr);
@@ -96,7 +96,7 @@ std::vector<FieldError> validate(const EnvironmentSpec& s) {
   return out;
 }
 
-std::vector<FieldError> validate(const SecurityGroupSpec& s) {
+std::vector<FieldError> validate_spec(const SecurityGroupSpec& s) {
   std::vector<FieldError> out;
   check_name(out, {"name"}, s.name);
   for (std::size_t i = 0; i < s.rules.size(); ++i) {
@@ -129,7 +129,7 @@ std::vector<FieldError> validate(const SecurityGroupSpec& s) {
   return out;
 }
 
-std::vector<FieldError> validate(const VmSpec& s) {
+std::vector<FieldError> validate_spec(const VmSpec& s) {
   std::vector<FieldError> out;
   check_name(out, {"name"}, s.name);
   check_range(out, {"cpu"}, s.cpu, 1, 64);
@@ -138,7 +138,7 @@ std::vector<FieldError> validate(const VmSpec& s) {
   return out;
 }
 
-std::vector<FieldError> validate(const VolumeSpec& s) {
+std::vector<FieldError> validate_spec(const VolumeSpec& s) {
   std::vector<FieldError> out;
   check_name(out, {"name"}, s.name);
   check_range(out, {"size_gb"}, s.size_gb, 1, 16384);
@@ -160,7 +160,7 @@ std::string normalize_route(std::string_view route) {
   return out;
 }
 
-std::vector<FieldError> validate(const FaultSpec& s) {
+std::vector<FieldError> validate_spec(const FaultSpec& s) {
   std::vector<FieldError> out;
   const int shapes = s.operation.has_value() + s.route.has_value() +
                      (s.latency_ms.has_value() && !s.route && !s.operation);
@@ -207,3 +207,23 @@ std::vector<FieldError> validate(const FaultSpec& s) {
 }
 
 }  // namespace mockcloud::detail
+
+namespace mockcloud {
+
+std::vector<FieldError> validate(const EnvironmentSpec& s) {
+  return detail::validate_spec(s);
+}
+std::vector<FieldError> validate(const SecurityGroupSpec& s) {
+  return detail::validate_spec(s);
+}
+std::vector<FieldError> validate(const VmSpec& s) {
+  return detail::validate_spec(s);
+}
+std::vector<FieldError> validate(const VolumeSpec& s) {
+  return detail::validate_spec(s);
+}
+std::vector<FieldError> validate(const FaultSpec& s) {
+  return detail::validate_spec(s);
+}
+
+}  // namespace mockcloud

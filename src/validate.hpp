@@ -6,14 +6,9 @@
 #include "mockcloud/error.hpp"
 #include "mockcloud/faults.hpp"
 #include "mockcloud/resources.hpp"
+#include "mockcloud/validate.hpp"
 
 namespace mockcloud::detail {
-
-std::vector<FieldError> validate(const EnvironmentSpec& s);
-std::vector<FieldError> validate(const SecurityGroupSpec& s);
-std::vector<FieldError> validate(const VmSpec& s);
-std::vector<FieldError> validate(const VolumeSpec& s);
-std::vector<FieldError> validate(const FaultSpec& s);
 
 /// "POST /api/v1/vms/" → "POST /api/v1/vms": upper-case method, one space, no trailing slash.
 std::string normalize_route(std::string_view route);

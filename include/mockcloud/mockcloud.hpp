@@ -11,3 +11,4 @@
 #include "mockcloud/resources.hpp"
 #include "mockcloud/settings.hpp"
 #include "mockcloud/time.hpp"
+#include "mockcloud/validate.hpp"
