@@ -354,6 +354,13 @@ class Core : public std::enable_shared_from_this<Core> {
   void revoke_creation(Slot task, TimePoint now, Callbacks& cbs);
   void run(Callbacks& cbs, const Task& task) const;
 
+  /// Deleting a VM or a volume (deletion.cpp): 404 when unknown, `blocked` may refuse (409);
+  /// from creating it revokes the creation; while deleting it returns the same task.
+  template <class Record, class Snapshot>
+  Result<Operation<Snapshot>> delete_async(
+      Table<Record>& table, std::string_view id, std::string_view noun,
+      const std::function<std::optional<Error>(const Record&)>& blocked);
+
   // VM/volume helpers.
   void set_vm_status(Slot vm, VmStatus s);
   void set_volume_status(Slot volume, VolumeStatus s);

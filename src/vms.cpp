@@ -121,39 +121,6 @@ Listing<Vm> Core::list_vms(const VmFilter& f, Page p) const {
   return page_of(vms_, total, p, match, snap);
 }
 
-Result<Operation<Vm>> Core::delete_vm(std::string_view id) {
-  Callbacks cbs;
-  Task revoked;
-  std::optional<Operation<Vm>> op;
-  {
-    std::lock_guard lock(mutex_);
-    const Slot slot = vms_.find(id);
-    if (slot == kNone) return Error::not_found(fmt::format("VM {} not found", id));
-    VmRecord& vm = vms_[slot];
-    const TimePoint now = current_time();
-    if (vm.status != VmStatus::deleting) {
-      if (vm.status == VmStatus::creating) {
-        revoke_creation(vm.task, now, cbs);
-        revoked = snapshot(tasks_[vm.task]);
-      }
-      Rng rng = draw("vm", vm.env, vm.name, vm.generation, "delete");
-      const Uuid task_id = Uuid::from_rng(rng);
-      const double seconds =
-          rng.between(settings_.vm_deletion_time_min, settings_.vm_deletion_time_max);
-      set_vm_status(slot, VmStatus::deleting);
-      vm.updated_at = now;
-      vm.task = start_task(TaskKind::vm_delete, task_id, vm.id, slot, vm.task, now, seconds);
-      record("vm.delete", [&] { return std::string(Writer().str(vm.id.to_string()).take()); });
-    }
-    op.emplace(shared_from_this(), vm.task, epoch_, snapshot(vm, now));
-  }
-  if (!revoked.id.empty()) {  // the creation it cancelled settled
-    settled_cv_.notify_all();
-    run(cbs, revoked);
-  }
-  return std::move(*op);
-}
-
 void Core::complete_vm_delete(TaskRecord& t, TimePoint now, Callbacks& cbs) {
   const Slot slot = t.resource_slot;
   VmRecord& vm = vms_[slot];

@@ -103,42 +103,6 @@ Listing<Volume> Core::list_volumes(const VolumeFilter& f, Page p) const {
   return page_of(volumes_, total, p, match, snap);
 }
 
-Result<Operation<Volume>> Core::delete_volume(std::string_view id) {
-  Callbacks cbs;
-  Task revoked;
-  std::optional<Operation<Volume>> op;
-  {
-    std::lock_guard lock(mutex_);
-    const Slot slot = volumes_.find(id);
-    if (slot == kNone) return Error::not_found(fmt::format("Volume {} not found", id));
-    VolumeRecord& v = volumes_[slot];
-    if (v.status == VolumeStatus::in_use)
-      return Error::conflict(fmt::format("Volume {} is in-use, attached to VM {}: detach it first",
-                                         id, vms_[v.vm].id.to_string()));
-    const TimePoint now = current_time();
-    if (v.status != VolumeStatus::deleting) {
-      if (v.status == VolumeStatus::creating) {
-        revoke_creation(v.task, now, cbs);
-        revoked = snapshot(tasks_[v.task]);
-      }
-      Rng rng = draw("volume", v.env, v.name, v.generation, "delete");
-      const Uuid task_id = Uuid::from_rng(rng);
-      const double seconds =
-          rng.between(settings_.volume_deletion_time_min, settings_.volume_deletion_time_max);
-      set_volume_status(slot, VolumeStatus::deleting);
-      v.updated_at = now;
-      v.task = start_task(TaskKind::volume_delete, task_id, v.id, slot, v.task, now, seconds);
-      record("volume.delete", [&] { return std::string(Writer().str(v.id.to_string()).take()); });
-    }
-    op.emplace(shared_from_this(), v.task, epoch_, snapshot(v, now));
-  }
-  if (!revoked.id.empty()) {  // the creation it cancelled settled
-    settled_cv_.notify_all();
-    run(cbs, revoked);
-  }
-  return std::move(*op);
-}
-
 void Core::complete_volume_delete(TaskRecord& t, TimePoint now, Callbacks& cbs) {
   VolumeRecord& v = volumes_[t.resource_slot];
   if (t.forced_failure) {
