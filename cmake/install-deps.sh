@@ -12,6 +12,8 @@ build_packages=(
 # The test suite's own tools.
 test_packages=(
   curl
+  # tests: the OpenAPI validators and the build's npm ci (web/), /docs in a browser, promtool
+  nodejs npm chromium fonts-dejavu-core prometheus
 )
 
 packages=("${build_packages[@]}")
@@ -23,6 +25,8 @@ esac
 
 missing=()
 for p in "${packages[@]}"; do
+  # A nodejs that bundles npm (NodeSource's) conflicts with Debian's npm package.
+  if [ "$p" = npm ] && command -v npm >/dev/null; then continue; fi
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -3,6 +3,7 @@
 #include <random>
 #include <thread>
 
+#include "access_log.hpp"
 #include "json_io.hpp"
 #include "mockcloud/random.hpp"
 
@@ -38,6 +39,17 @@ Api::Api(ResourceManager& manager) : manager_(manager) {
   add_volume_routes(router_);
   add_task_routes(router_);
   add_control_routes(router_);
+  metrics_.allocate(router_.routes().size());
+}
+
+const std::string& Api::openapi_document() {
+  std::call_once(openapi_once_, [this] { openapi_ = build_openapi_document(router_); });
+  return openapi_;
+}
+
+void Api::record_rejected(const Response& response, std::chrono::nanoseconds duration) {
+  metrics_.observe(Metrics::unmatched, response.status, duration);
+  log::request("", "", "", response.status, duration, response.request_id);
 }
 
 double Api::uptime_seconds() {
@@ -57,21 +69,39 @@ void Api::clear_caches() {
 }
 
 void Api::handle(const Request& request, Response& response) {
+  const auto start = std::chrono::steady_clock::now();
   response.clear();
+  const Route* route = nullptr;
   try {
-    dispatch(request, response);
+    dispatch(request, response, route);
+  } catch (const std::exception& e) {
+    response.clear();
+    response.status = 500;
+    write_detail(response.body, "Internal Server Error");
+    log::message(log::Level::error, "unhandled exception", e.what());
   } catch (...) {
     response.clear();
     response.status = 500;
     write_detail(response.body, "Internal Server Error");
+    log::message(log::Level::error, "unhandled exception", "not a std::exception");
   }
   if (!request.request_id.empty())
     response.request_id.assign(request.request_id);
   else
     generate_request_id(response.request_id);
+  const auto duration = std::chrono::steady_clock::now() - start;
+  const auto& routes = router_.routes();
+  metrics_.observe(route ? static_cast<std::size_t>(route - routes.data()) : Metrics::unmatched,
+                   response.status, duration);
+  if (log::enabled(log::Level::info)) {
+    const std::string_view target = request.target;
+    log::request(request.method, route ? route->path : std::string_view{},
+                 target.substr(0, target.find('?')), response.status, duration,
+                 response.request_id);
+  }
 }
 
-void Api::dispatch(const Request& request, Response& response) {
+void Api::dispatch(const Request& request, Response& response, const Route*& matched) {
   std::string_view query;
   const std::string_view path = Router::normalize(request.target, query);
   const bool api = is_api_path(path);
@@ -90,6 +120,7 @@ void Api::dispatch(const Request& request, Response& response) {
     return;
   }
   const Route& route = *match.route;
+  matched = &route;
   if (api) {
     // A route fault may name the concrete path or the template ("GET /api/v1/vms/{id}").
     thread_local std::string key;

@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <unordered_map>
 
 #include "message.hpp"
+#include "metrics.hpp"
 #include "mockcloud/manager.hpp"
 #include "router.hpp"
 
@@ -33,6 +35,9 @@ class Api {
   /// The route table; add routes before serving.
   Router& router() noexcept { return router_; }
   const Router& router() const noexcept { return router_; }
+  /// Deepest nesting of a JSON body (ServerOptions::max_json_depth); set before serving.
+  std::size_t max_json_depth() const noexcept { return max_json_depth_; }
+  void set_max_json_depth(std::size_t depth) noexcept { max_json_depth_ = depth; }
   /// Forgets the server's own state (the idempotency cache); part of /_mock/reset.
   void clear_caches();
   /// A response the session makes itself (400, 413, ...): `{"detail": ...}`, a new request id.
@@ -40,8 +45,22 @@ class Api {
   /// Real seconds since the process started.
   static double uptime_seconds();
 
+  /// Counts and logs a response the session made itself (Api::error_response) for a request
+  /// that never reached handle(): it has no route.
+  void record_rejected(const Response& response, std::chrono::nanoseconds duration = {});
+  /// The request metrics, by route index (GET /metrics).
+  const Metrics& metrics() const noexcept { return metrics_; }
+  /// Where GET /metrics reads the open connections from (the server sets it).
+  void set_open_connections(std::function<std::size_t()> gauge) {
+    open_connections_ = std::move(gauge);
+  }
+  std::size_t open_connections() const { return open_connections_ ? open_connections_() : 0; }
+  /// The OpenAPI document of the route table (openapi.cpp), built on first use.
+  const std::string& openapi_document();
+
  private:
-  void dispatch(const Request& request, Response& response);
+  /// Sets `matched` as soon as a route matches, so that a handler that throws is counted too.
+  void dispatch(const Request& request, Response& response, const Route*& matched);
   void run_idempotent(const Route& route, const Call& call, Response& response);
 
   struct Replay {
@@ -53,9 +72,17 @@ class Api {
 
   ResourceManager& manager_;
   Router router_;
+  std::size_t max_json_depth_ = 64;
   std::mutex idempotency_mutex_;  // held across a keyed create, so a retry waits for the first
   std::unordered_map<std::string, Replay> replays_;
+  Metrics metrics_;
+  std::function<std::size_t()> open_connections_;
+  std::once_flag openapi_once_;
+  std::string openapi_;
 };
+
+/// The OpenAPI 3.1 document of `router`'s routes (openapi.cpp).
+std::string build_openapi_document(const Router& router);
 
 /// The route groups (routes_*.cpp).
 void add_environment_routes(Router& router);

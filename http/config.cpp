@@ -85,11 +85,58 @@ const StartupSetting startup_settings[] = {
        if (text.empty()) throw std::invalid_argument("expected a directory path");
        c.data_dir = std::string(text);
      }},
+    {"idle_timeout",
+     "seconds a connection may idle, or take to send a request or read a response (default 30)",
+     [](std::string_view text, Config& c) {
+       const double s = parse_number(text);
+       if (!(s >= 0.001 && s <= 86400))
+         throw std::invalid_argument("expected seconds between 0.001 and 86400");
+       c.server.idle_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+     }},
+    {"max_connections", "connections served at once; more get 503 and are closed (default 10000)",
+     [](std::string_view text, Config& c) {
+       c.server.max_connections =
+           parse_integer<std::size_t>(text, 1, 1'000'000, "an integer 1..1000000");
+     }},
+    {"max_header_bytes", "largest request line and headers; more is a 431 (default 16384)",
+     [](std::string_view text, Config& c) {
+       c.server.max_header_bytes =
+           parse_integer<std::size_t>(text, 1024, 1 << 24, "an integer 1024..16777216");
+     }},
+    {"max_body_bytes", "largest request body; more is a 413 (default 1048576)",
+     [](std::string_view text, Config& c) {
+       c.server.body_limit =
+           parse_integer<std::size_t>(text, 0, std::size_t{1} << 30, "an integer 0..1073741824");
+     }},
+    {"max_json_depth", "deepest nesting of a JSON body; deeper is a 422 (default 64)",
+     [](std::string_view text, Config& c) {
+       c.server.max_json_depth = parse_integer<std::size_t>(text, 1, 10'000, "an integer 1..10000");
+     }},
     {"virtual_start", "where a virtual clock starts (default 2030-01-01T00:00:00.000Z)",
      [](std::string_view text, Config& c) {
        auto t = parse_rfc3339(text);
        if (!t) throw std::invalid_argument("expected an RFC 3339 time like 2030-01-01T00:00:00Z");
        c.virtual_start = *t;
+     }},
+    {"log_level",
+     "debug | info | warning | error | off: one line per request at info (default info)",
+     [](std::string_view text, Config& c) {
+       auto level = log::parse_level(text);
+       if (!level) throw std::invalid_argument("expected debug, info, warning, error or off");
+       c.log_level = *level;
+     }},
+    {"log_format", "text | json: the form of the log lines on stdout (default text)",
+     [](std::string_view text, Config& c) {
+       auto format = log::parse_format(text);
+       if (!format) throw std::invalid_argument("expected text or json");
+       c.log_format = *format;
+     }},
+    {"assets_dir",
+     "where the /docs and /redoc pages' files are (default: the build tree's copy, else "
+     "<prefix>/share/mockcloud/assets)",
+     [](std::string_view text, Config& c) {
+       if (text.empty()) throw std::invalid_argument("expected a directory path");
+       c.assets_dir = std::string(text);
      }},
 };
 

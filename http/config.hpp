@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "access_log.hpp"
 #include "mockcloud/clock.hpp"
 #include "mockcloud/http/server.hpp"
 #include "mockcloud/settings.hpp"
@@ -24,6 +25,9 @@ struct Config {
   TimePoint virtual_start = VirtualClock::default_start();
   Settings settings;     // the runtime settings the server starts (and resets) with
   std::string data_dir;  // durable state lives here (SQLite); in memory only when empty
+  log::Level log_level = log::Level::info;
+  log::Format log_format = log::Format::text;
+  std::string assets_dir;  // the /docs assets; the default when empty (see service.hpp)
   bool help = false;
 };
 

@@ -3,6 +3,7 @@
 // into a reused buffer.
 #pragma once
 
+#include <algorithm>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
@@ -15,6 +16,7 @@
 #include "mockcloud/faults.hpp"
 #include "mockcloud/resources.hpp"
 #include "mockcloud/settings.hpp"
+#include "mockcloud/validate.hpp"
 
 namespace mockcloud::http {
 
@@ -62,6 +64,20 @@ class FieldErrors {
   }
   bool empty() const noexcept { return list_.empty(); }
   std::vector<FieldError>& list() noexcept { return list_; }
+  /// Adds the library's rule errors (mockcloud::validate of the spec read so far) for the fields
+  /// that had no type error, so that one 422 lists every problem, as pydantic does.
+  void add_rule_errors(std::vector<FieldError> rule_errors) {
+    const std::size_t type_errors = list_.size();
+    auto covered = [&](const FieldError& e) {  // by a type error at or above its path
+      for (std::size_t i = 0; i < type_errors; ++i) {
+        const auto& t = list_[i].loc;
+        if (t.size() <= e.loc.size() && std::equal(t.begin(), t.end(), e.loc.begin())) return true;
+      }
+      return false;
+    };
+    for (auto& e : rule_errors)
+      if (!covered(e)) list_.push_back(std::move(e));
+  }
 
  private:
   std::vector<FieldError> list_;
@@ -71,7 +87,8 @@ class FieldErrors {
 /// typical body costs no heap allocation.
 class BodyDocument {
  public:
-  BodyDocument() = default;
+  /// Nesting of arrays and objects deeper than `max_depth` is a json_invalid error saying so.
+  explicit BodyDocument(std::size_t max_depth = 64) : max_depth_(max_depth) {}
   BodyDocument(const BodyDocument&) = delete;
   BodyDocument& operator=(const BodyDocument&) = delete;
 
@@ -81,6 +98,7 @@ class BodyDocument {
   const json::object* parse(std::string_view body, FieldErrors& errors, bool required = true);
 
  private:
+  std::size_t max_depth_;
   unsigned char buffer_[4096];
   json::monotonic_resource resource_{buffer_, sizeof buffer_};
   json::value value_ = json::value(json::storage_ptr(&resource_));

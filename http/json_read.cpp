@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <string>
 
 #include "json_io.hpp"
 
@@ -25,6 +27,14 @@ std::string_view type_error_message(std::string_view type) {
 
 namespace {
 
+/// A json::parser and the depth limit it was made with.
+struct DepthLimitedParser {
+  DepthLimitedParser(json::storage_ptr sp, const json::parse_options& options)
+      : depth_limit(options.max_depth), parser(std::move(sp), options) {}
+  std::size_t depth_limit;
+  json::parser parser;
+};
+
 void add_type_error(FieldErrors& errors, std::vector<PathElement> loc, std::string_view type) {
   errors.add(std::move(loc), std::string(type_error_message(type)), std::string(type));
 }
@@ -45,14 +55,27 @@ const json::object* BodyDocument::parse(std::string_view body, FieldErrors& erro
     add_type_error(errors, {}, "missing");
     return nullptr;
   }
-  // One parser per thread: its internal stack keeps its capacity from request to request.
-  thread_local json::parser parser;
+  // One parser per thread: its internal stack keeps its capacity from request to request. Its
+  // depth limit is fixed at construction, so a different limit makes a new one.
+  thread_local std::optional<DepthLimitedParser> parser_slot;
+  if (!parser_slot || parser_slot->depth_limit != max_depth_) {
+    json::parse_options options;
+    options.max_depth = max_depth_;
+    parser_slot.emplace(json::storage_ptr(), options);
+  }
+  auto& parser = parser_slot->parser;
   parser.reset(json::storage_ptr(&resource_));
   json::error_code ec;
   const std::size_t consumed = parser.write(body.data(), body.size(), ec);
   if (ec) {
     parser.reset();
-    add_type_error(errors, {std::min(consumed, body.size())}, "json_invalid");
+    std::vector<PathElement> loc{std::min(consumed, body.size())};
+    if (ec == json::error::too_deep)
+      errors.add(std::move(loc),
+                 "JSON decode error: nesting deeper than " + std::to_string(max_depth_) + " levels",
+                 "json_invalid");
+    else
+      add_type_error(errors, std::move(loc), "json_invalid");
     return nullptr;
   }
   storage = parser.release();

@@ -2,16 +2,19 @@
 // server; runs until SIGINT or SIGTERM, then stops gracefully.
 #include <fmt/format.h>
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <vector>
 
+#include "access_log.hpp"
 #include "config.hpp"
 #include "mockcloud/clock.hpp"
 #include "mockcloud/http/server.hpp"
 #include "mockcloud/manager.hpp"
+#include "service.hpp"
 
 int main(int argc, char** argv) {
   using namespace mockcloud;
@@ -36,6 +39,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // Room for --max-connections sockets: the soft descriptor limit is often 1024.
+  if (rlimit limit{}; getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+
   std::unique_ptr<Clock> clock;
   if (config.clock == ClockMode::virtual_)
     clock = std::make_unique<VirtualClock>(config.virtual_start);
@@ -44,6 +53,8 @@ int main(int argc, char** argv) {
   ManagerOptions options;
   options.seed = config.seed;
   options.settings = config.settings;
+  options.on_task_settled = [](const Task& task) { http::log::task_settled(task); };
+  if (!config.assets_dir.empty()) http::set_assets_dir(config.assets_dir);
   std::unique_ptr<ResourceManager> manager_ptr;
   try {
     if (!config.data_dir.empty()) options.store = open_sqlite_store(config.data_dir);
@@ -65,6 +76,8 @@ int main(int argc, char** argv) {
              manager.seed(), to_string(clock->mode()), config.data_dir.empty() ? "" : ", data dir ",
              config.data_dir);
   std::fflush(stdout);
+  // The log writes to stdout too, after the start-up line: a client waits for that line.
+  http::log::configure(config.log_level, config.log_format);
 
   int signal = 0;
   sigwait(&stop_signals, &signal);

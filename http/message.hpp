@@ -23,7 +23,8 @@ struct Request {
 /// buffers keep their capacity: call clear() before each use.
 struct Response {
   int status = 200;
-  std::string body;  // JSON, empty for 204
+  std::string body;  // JSON unless content_type says otherwise; empty for 204
+  std::string_view content_type = "application/json";  // static storage
   std::string request_id;
   std::string location;                // Location, empty when absent
   std::string allow;                   // Allow (405), empty when absent
@@ -33,6 +34,7 @@ struct Response {
   void clear() {
     status = 200;
     body.clear();
+    content_type = "application/json";
     request_id.clear();
     location.clear();
     allow.clear();

@@ -1,8 +1,10 @@
-// The route table: data that dispatch, 405 + Allow and (later) the OpenAPI document come from.
+// The route table: data that dispatch, 405 + Allow, the metrics and the OpenAPI document come
+// from, so that they cannot drift apart.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +34,38 @@ struct Call {
 
 using Handler = void (*)(Api& api, const Call& call, Response& response);
 
+// ---- what the OpenAPI document (openapi.cpp) says of a route ----
+
+/// Response headers a reply documents besides X-Request-Id, which every response carries.
+enum ReplyHeader : unsigned { location = 1u, total_count = 2u };
+
+/// One status a route answers. `schema` names a schema of the document's components
+/// ("Vm", "ErrorDetail"); "[Vm]" is an array of them; empty for no body or a non-JSON body.
+struct Reply {
+  int status = 200;
+  std::string_view schema;
+  std::string_view description;
+  unsigned headers = 0;                         // ReplyHeader bits
+  std::string_view media = "application/json";  // several: "text/css application/javascript"
+};
+
+/// A query parameter; `schema` is JSON Schema text.
+struct QueryParam {
+  std::string_view name;
+  std::string_view schema;
+  std::string_view description;
+};
+
+/// The request body (a components schema name, empty for none), query parameters and every
+/// status the route answers itself. The document adds what every route may answer: 500, 413
+/// with a body, and a default (injected faults, malformed HTTP) of the FastAPI detail shape.
+struct RouteDoc {
+  std::string_view body{};
+  bool body_required = true;
+  std::span<const QueryParam> query{};
+  std::span<const Reply> replies{};
+};
+
 struct Route {
   std::string_view method;     // "GET"
   std::string_view path;       // "/api/v1/vms/{id}"; static storage
@@ -40,12 +74,18 @@ struct Route {
   std::string_view summary;    // one line for the OpenAPI document
   Handler handler = nullptr;
   bool creates = false;  // a creating POST: honours Idempotency-Key
+  RouteDoc doc{};        // for the OpenAPI document; every route of the Api has one
 };
 
 class Router {
  public:
   /// Adds a route; its strings must outlive the router (string literals).
   void add(const Route& route);
+  /// Adds a route with its documentation (what the OpenAPI document says of it).
+  void add(Route route, const RouteDoc& doc) {
+    route.doc = doc;
+    add(route);
+  }
   const std::vector<Route>& routes() const noexcept { return routes_; }
 
   enum class Outcome { found, method_not_allowed, not_found };

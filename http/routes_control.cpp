@@ -1,6 +1,8 @@
 // /health and the test-control routes under /_mock.
 #include "handlers.hpp"
 #include "mockcloud/clock.hpp"
+#include "route_docs.hpp"
+#include "service.hpp"
 
 #ifndef MOCKCLOUD_VERSION
 #define MOCKCLOUD_VERSION "0.0.0"
@@ -43,7 +45,7 @@ void health(Api& api, const Call&, Response& res) {
 
 void reset(Api& api, const Call& call, Response& res) {
   FieldErrors errors;
-  BodyDocument doc;
+  BodyDocument doc{api.max_json_depth()};
   const auto* body = doc.parse(call.request.body, errors, /*required=*/false);
   std::optional<std::uint64_t> seed;
   if (body != nullptr) {
@@ -73,7 +75,7 @@ void get_config(Api& api, const Call&, Response& res) {
 
 void patch_config(Api& api, const Call& call, Response& res) {
   FieldErrors errors;
-  BodyDocument doc;
+  BodyDocument doc{api.max_json_depth()};
   const auto* body = doc.parse(call.request.body, errors);
   SettingsPatch patch;
   if (body != nullptr) {
@@ -103,7 +105,7 @@ void get_clock(Api& api, const Call&, Response& res) {
 
 void advance_clock(Api& api, const Call& call, Response& res) {
   FieldErrors errors;
-  BodyDocument doc;
+  BodyDocument doc{api.max_json_depth()};
   const auto* body = doc.parse(call.request.body, errors);
   std::optional<double> seconds;
   if (body != nullptr) {
@@ -137,10 +139,13 @@ void advance_clock(Api& api, const Call& call, Response& res) {
 
 void add_fault(Api& api, const Call& call, Response& res) {
   FieldErrors errors;
-  BodyDocument doc;
+  BodyDocument doc{api.max_json_depth()};
   const auto* body = doc.parse(call.request.body, errors);
   const auto spec = body ? read_fault_spec(*body, errors) : FaultSpec{};
-  if (!errors.empty()) return respond_fields(res, std::move(errors.list()));
+  if (!errors.empty()) {
+    if (body) errors.add_rule_errors(validate(spec));
+    return respond_fields(res, std::move(errors.list()));
+  }
   auto fault = api.manager().add_fault(spec);
   if (!fault) return respond_error(res, fault.error());
   respond_json(res, 201, *fault);
@@ -163,27 +168,79 @@ void clear_faults(Api& api, const Call&, Response& res) {
   res.status = 204;
 }
 
+constexpr Reply health_replies[] = {{200, "Health", "Healthy, with the version, clock and counts"}};
+constexpr Reply openapi_replies[] = {{200, "", "This document (OpenAPI 3.1)"}};
+constexpr Reply page_replies[] = {
+    {200, "", "The page; its scripts and styles come from /docs/assets", 0, "text/html"},
+    {503, "", "A page saying which asset files are missing and how to install them", 0,
+     "text/html"}};
+constexpr Reply asset_replies[] = {
+    {200, "", "The file", 0, "application/javascript text/css"},
+    {404, "ErrorDetail", "No such asset, or the assets are not installed"}};
+constexpr Reply metrics_replies[] = {
+    {200, "", "The metrics in the Prometheus text format 0.0.4", 0, "text/plain"}};
+
+constexpr Reply reset_replies[] = {{204, "", "Reset"}, docs::validation};
+constexpr Reply get_config_replies[] = {{200, "Settings", "The runtime settings"}};
+constexpr Reply patch_config_replies[] = {
+    {200, "Settings", "The whole new configuration"},
+    {422, "HTTPValidationError",
+     "Validation Error: a bad value, or a min above its max after the merge; nothing changed"}};
+constexpr Reply get_clock_replies[] = {{200, "Clock", "The clock"}};
+constexpr Reply advance_clock_replies[] = {
+    {200, "ClockAdvanced", "The new time and how many operations completed"},
+    {409, "ErrorDetail", "Conflict: the clock is the system clock"},
+    docs::validation};
+constexpr Reply add_fault_replies[] = {{201, "Fault", "The fault as stored"}, docs::validation};
+constexpr Reply list_faults_replies[] = {{200, "[Fault]", "The faults, oldest first", total_count}};
+constexpr Reply clear_faults_replies[] = {{204, "", "Every fault removed"}};
+constexpr Reply delete_fault_replies[] = {{204, "", "Removed"},
+                                          {404, "ErrorDetail", "No such fault"}};
+
 }  // namespace
 
 void add_service_routes(Router& router) {
-  router.add({"GET", "/health", "health", "service", "Health, version, clock and counts", health});
+  constexpr std::string_view tag = "service";
+  router.add({"GET", "/health", "health", tag, "Health, version, clock and counts", health},
+             {.replies = health_replies});
+  router.add({"GET", "/openapi.json", "openapi", tag, "This OpenAPI document", get_openapi},
+             {.replies = openapi_replies});
+  router.add({"GET", "/docs", "swagger_ui", tag, "Swagger UI for this document", swagger_ui_page},
+             {.replies = page_replies});
+  router.add({"GET", "/redoc", "redoc", tag, "ReDoc for this document", redoc_page},
+             {.replies = page_replies});
+  router.add({"GET", "/docs/assets/{file}", "docs_asset", tag,
+              "A script or style sheet of the /docs and /redoc pages", docs_asset},
+             {.replies = asset_replies});
+  router.add(
+      {"GET", "/metrics", "metrics", tag, "Metrics in the Prometheus text format", metrics_text},
+      {.replies = metrics_replies});
 }
 
 void add_control_routes(Router& router) {
   constexpr std::string_view tag = "test control";
   router.add({"POST", "/_mock/reset", "reset", tag,
-              "Remove everything, restore the start-up settings, optionally set the seed", reset});
-  router.add({"GET", "/_mock/config", "get_config", tag, "The runtime settings", get_config});
-  router.add({"PATCH", "/_mock/config", "patch_config", tag, "Change some runtime settings",
-              patch_config});
-  router.add({"GET", "/_mock/clock", "get_clock", tag, "The clock's mode and time", get_clock});
-  router.add({"POST", "/_mock/clock/advance", "advance_clock", tag,
-              "Move a virtual clock forward, completing every operation due", advance_clock});
-  router.add({"POST", "/_mock/faults", "add_fault", tag, "Inject a fault", add_fault});
-  router.add({"GET", "/_mock/faults", "list_faults", tag, "The injected faults", list_faults});
-  router.add({"DELETE", "/_mock/faults", "clear_faults", tag, "Remove every fault", clear_faults});
+              "Remove everything, restore the start-up settings, optionally set the seed", reset},
+             {.body = "Reset", .body_required = false, .replies = reset_replies});
+  router.add({"GET", "/_mock/config", "get_config", tag, "The runtime settings", get_config},
+             {.replies = get_config_replies});
   router.add(
-      {"DELETE", "/_mock/faults/{id}", "delete_fault", tag, "Remove one fault", delete_fault});
+      {"PATCH", "/_mock/config", "patch_config", tag, "Change some runtime settings", patch_config},
+      {.body = "SettingsPatch", .replies = patch_config_replies});
+  router.add({"GET", "/_mock/clock", "get_clock", tag, "The clock's mode and time", get_clock},
+             {.replies = get_clock_replies});
+  router.add({"POST", "/_mock/clock/advance", "advance_clock", tag,
+              "Move a virtual clock forward, completing every operation due", advance_clock},
+             {.body = "ClockAdvance", .replies = advance_clock_replies});
+  router.add({"POST", "/_mock/faults", "add_fault", tag, "Inject a fault", add_fault},
+             {.body = "FaultCreate", .replies = add_fault_replies});
+  router.add({"GET", "/_mock/faults", "list_faults", tag, "The injected faults", list_faults},
+             {.replies = list_faults_replies});
+  router.add({"DELETE", "/_mock/faults", "clear_faults", tag, "Remove every fault", clear_faults},
+             {.replies = clear_faults_replies});
+  router.add(
+      {"DELETE", "/_mock/faults/{id}", "delete_fault", tag, "Remove one fault", delete_fault},
+      {.replies = delete_fault_replies});
 }
 
 }  // namespace mockcloud::http

@@ -15,6 +15,8 @@ struct Server::Impl : detail::ServerState {
   void stop();
   void do_accept();
   void sweep();
+  using SessionList = std::vector<std::shared_ptr<detail::Session>>;
+  void close_expired(std::shared_ptr<SessionList> expired, std::size_t from);
   asio::any_io_executor session_executor();
   /// Live sessions, for the sweep and for stop(); `pick` filters under the registry lock.
   template <class Pick>
@@ -23,6 +25,7 @@ struct Server::Impl : detail::ServerState {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   asio::steady_timer sweep_timer{ioc};
+  asio::steady_timer accept_retry_timer{ioc};  // after a failed accept (EMFILE, ...)
   std::vector<std::thread> threads;
   std::uint16_t bound_port = 0;
 
@@ -56,7 +59,10 @@ detail::ServerState::ServerState(ResourceManager& manager, ServerOptions o)
       idle_ticks(ticks_for(options.idle_timeout, sweep_period)),
       linger_ticks(ticks_for(
           std::min<std::chrono::milliseconds>(options.idle_timeout, detail::linger_timeout),
-          sweep_period)) {}
+          sweep_period)) {
+  api.set_max_json_depth(options.max_json_depth);
+  api.set_open_connections([this] { return connections.load(std::memory_order_relaxed); });
+}
 
 Server::Impl::Impl(ResourceManager& manager, ServerOptions options)
     : ServerState(manager, std::move(options)), ioc(static_cast<int>(thread_count)) {}
@@ -113,10 +119,23 @@ void Server::Impl::start() {
 void Server::Impl::do_accept() {
   acceptor.async_accept(session_executor(), [this](error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-    if (!ec) {
-      socket.set_option(tcp::no_delay(true), ec);
-      std::make_shared<detail::Session>(static_cast<detail::ServerState&>(*this), std::move(socket))
-          ->start();
+    if (ec) {
+      // Out of file descriptors or memory: the pending connection stays queued, so accepting
+      // again at once would spin. Retry shortly.
+      accept_retry_timer.expires_after(50ms);
+      accept_retry_timer.async_wait([this](error_code ec) {
+        if (!ec && !stopping.load()) do_accept();
+      });
+      return;
+    }
+    socket.set_option(tcp::no_delay(true), ec);
+    auto session = std::make_shared<detail::Session>(static_cast<detail::ServerState&>(*this),
+                                                     std::move(socket));
+    if (connections.load(std::memory_order_relaxed) >= options.max_connections) {
+      session->reject();
+    } else {
+      session->count();
+      session->start();
     }
     do_accept();
   });
@@ -127,10 +146,27 @@ void Server::Impl::sweep() {
   sweep_timer.async_wait([this](error_code ec) {
     if (ec || stopping.load()) return;
     const auto now = tick.fetch_add(1, std::memory_order_relaxed) + 1;
-    for (auto& s : sessions_where([now](const detail::Session& s) { return s.expired(now); }))
-      asio::post(s->executor(), [s] { s->on_timeout(); });
+    auto expired = std::make_shared<SessionList>(
+        sessions_where([now](const detail::Session& s) { return s.expired(now); }));
+    if (!expired->empty()) close_expired(std::move(expired), 0);
     sweep();
   });
+}
+
+// A few at a time: a wave of expiring connections (500 slow clients opened together) would
+// otherwise queue ahead of every other connection's I/O for the whole wave.
+void Server::Impl::close_expired(std::shared_ptr<SessionList> expired, std::size_t from) {
+  constexpr std::size_t batch = 16;
+  const std::size_t end = std::min(expired->size(), from + batch);
+  for (std::size_t i = from; i < end; ++i) {
+    auto& s = (*expired)[i];
+    auto executor = s->executor();
+    asio::post(executor, [s = std::move(s)] { s->on_timeout(); });
+  }
+  if (end < expired->size())
+    asio::post(ioc, [this, expired = std::move(expired), end]() mutable {
+      close_expired(std::move(expired), end);
+    });
 }
 
 void Server::Impl::stop() {
@@ -144,6 +180,7 @@ void Server::Impl::stop() {
     error_code ec;
     acceptor.close(ec);
     sweep_timer.cancel();
+    accept_retry_timer.cancel();
     for (auto& s : sessions_where([](const detail::Session&) { return true; }))
       asio::post(s->executor(), [s] { s->on_stop(); });
   });

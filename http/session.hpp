@@ -42,7 +42,6 @@ using namespace std::chrono_literals;
 
 namespace detail {
 
-constexpr std::size_t header_limit = 16 * 1024;
 constexpr auto linger_timeout = 2s;  // how long a closing connection may keep sending
 constexpr auto stop_grace = 5s;      // how long stop() waits for in-flight requests
 
@@ -63,7 +62,8 @@ struct ServerState {
   std::mutex registry_mutex;
   std::list<Session*> registry;
 
-  std::atomic<std::uint64_t> tick{0};  // advanced by the sweep
+  std::atomic<std::size_t> connections{0};  // served sessions (not rejected ones) alive
+  std::atomic<std::uint64_t> tick{0};       // advanced by the sweep
   std::chrono::milliseconds sweep_period;
   std::uint64_t idle_ticks, linger_ticks;
   std::atomic<bool> stopping{false};
@@ -84,8 +84,28 @@ class Session : public std::enable_shared_from_this<Session> {
       : server_(server), socket_(std::move(socket)), timer_(socket_.get_executor()) {}
 
   ~Session() {
+    if (counted_) server_.connections.fetch_sub(1, std::memory_order_relaxed);
     std::lock_guard lock(server_.registry_mutex);
     server_.registry.erase(registry_pos_);
+  }
+
+  /// Counts this session against ServerOptions::max_connections until it is destroyed.
+  void count() {
+    counted_ = true;
+    server_.connections.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Instead of start(), for a connection over max_connections: answers 503 without reading a
+  /// request, then closes (after draining what the client sends, up to the linger timeout).
+  void reject() {
+    {
+      std::lock_guard lock(server_.registry_mutex);
+      registry_pos_ = server_.registry.insert(server_.registry.end(), this);
+    }
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->fail(503, "Too many connections: the limit is " +
+                          std::to_string(self->server_.options.max_connections));
+    });
   }
 
   void start() {
@@ -136,7 +156,8 @@ class Session : public std::enable_shared_from_this<Session> {
     set_phase(Phase::reading);
     parser_.emplace();
     parser_->body_limit(server_.options.body_limit);
-    parser_->header_limit(header_limit);
+    parser_->header_limit(static_cast<std::uint32_t>(
+        std::min<std::size_t>(server_.options.max_header_bytes, UINT32_MAX)));
     bhttp::async_read_header(
         socket_, buffer_, *parser_,
         [self = shared_from_this()](error_code ec, std::size_t) { self->on_header(ec); });
@@ -180,6 +201,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void fail(int status, const std::string& detail) {
     Api::error_response(response_, status, detail);
+    server_.api.record_rejected(response_);  // metrics and the access log
     keep_alive_ = false;
     http10_ = false;
     head_only_ = false;
@@ -226,7 +248,9 @@ class Session : public std::enable_shared_from_this<Session> {
       head_.append(reason.data(), reason.size());
     head_ += "\r\n";
     if (r.has_body()) {
-      head_ += "Content-Type: application/json\r\nContent-Length: ";
+      head_ += "Content-Type: ";
+      head_ += r.content_type;
+      head_ += "\r\nContent-Length: ";
       append_number(r.body.size());
       head_ += "\r\n";
     } else {
@@ -305,6 +329,7 @@ class Session : public std::enable_shared_from_this<Session> {
   bool keep_alive_ = true;
   bool http10_ = false;
   bool head_only_ = false;  // a HEAD request: no body on the wire
+  bool counted_ = false;    // holds one of ServerState::connections
   std::atomic<Phase> phase_{Phase::reading};
   std::atomic<std::uint64_t> phase_tick_{0};
   std::list<Session*>::iterator registry_pos_;

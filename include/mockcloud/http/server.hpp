@@ -35,6 +35,13 @@ struct ServerOptions {
   std::chrono::milliseconds idle_timeout{30'000};
   /// Largest request body accepted (API.md: 1 MiB); a larger one gets 413.
   std::size_t body_limit = 1024 * 1024;
+  /// Largest request head (request line and header fields) accepted; a larger one gets 431.
+  std::size_t max_header_bytes = 16 * 1024;
+  /// Open connections served at once. One more is answered 503 (`Connection: close`) without
+  /// reading its request, then closed.
+  std::size_t max_connections = 10'000;
+  /// Deepest nesting of arrays and objects in a JSON body; deeper is a 422 saying so.
+  std::size_t max_json_depth = 64;
 };
 
 /// Serves the manager over HTTP/1.1. The manager must outlive the server.

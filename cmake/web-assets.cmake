@@ -1,0 +1,66 @@
+# The /docs (Swagger UI) and /redoc (ReDoc) pages' files, from the npm packages swagger-ui-dist
+# and redoc pinned in web/package.json + web/package-lock.json. When npm is found, the build runs
+# `npm ci` in <build>/web and copies the files into <build>/assets, where a server run from the
+# build tree finds them; `cmake --install` puts them in <prefix>/share/mockcloud/assets. The same
+# `npm ci` installs the node tools of the OpenAPI tests (devDependencies) when tests are built.
+# Without npm the server still builds and runs; /docs and /redoc then say what is missing.
+
+set(MOCKCLOUD_WEB_DIR ${PROJECT_BINARY_DIR}/web)
+set(MOCKCLOUD_ASSETS_DIR ${PROJECT_BINARY_DIR}/assets)
+set(MOCKCLOUD_ASSETS_INSTALL_DIR ${CMAKE_INSTALL_DATADIR}/mockcloud/assets)
+
+file(READ ${PROJECT_SOURCE_DIR}/web/package.json _mockcloud_package)
+string(JSON MOCKCLOUD_SWAGGER_UI_VERSION GET "${_mockcloud_package}" dependencies swagger-ui-dist)
+string(JSON MOCKCLOUD_REDOC_VERSION GET "${_mockcloud_package}" dependencies redoc)
+
+option(MOCKCLOUD_WEB_ASSETS "Install the /docs and /redoc assets with npm at build time" ON)
+find_program(NPM_EXECUTABLE npm)
+set(MOCKCLOUD_HAVE_WEB_ASSETS OFF)
+if(MOCKCLOUD_WEB_ASSETS AND NPM_EXECUTABLE)
+  set(MOCKCLOUD_HAVE_WEB_ASSETS ON)
+  set(_npm_flags --no-audit --no-fund --ignore-scripts)
+  if(NOT MOCKCLOUD_BUILD_TESTS)
+    list(APPEND _npm_flags --omit=dev)
+  endif()
+  set(_modules ${MOCKCLOUD_WEB_DIR}/node_modules)
+  set(_outputs
+    ${MOCKCLOUD_ASSETS_DIR}/swagger-ui.css
+    ${MOCKCLOUD_ASSETS_DIR}/swagger-ui-bundle.js
+    ${MOCKCLOUD_ASSETS_DIR}/redoc.standalone.js)
+  add_custom_command(
+    OUTPUT ${_outputs} ${MOCKCLOUD_WEB_DIR}/npm-ci.stamp
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${MOCKCLOUD_WEB_DIR} ${MOCKCLOUD_ASSETS_DIR}
+    COMMAND ${CMAKE_COMMAND} -E copy
+      ${PROJECT_SOURCE_DIR}/web/package.json ${PROJECT_SOURCE_DIR}/web/package-lock.json
+      ${PROJECT_SOURCE_DIR}/web/.npmrc ${MOCKCLOUD_WEB_DIR}
+    COMMAND ${NPM_EXECUTABLE} ci ${_npm_flags}
+    COMMAND ${CMAKE_COMMAND} -E copy
+      ${_modules}/swagger-ui-dist/swagger-ui.css ${_modules}/swagger-ui-dist/swagger-ui-bundle.js
+      ${_modules}/redoc/bundles/redoc.standalone.js ${MOCKCLOUD_ASSETS_DIR}
+    COMMAND ${CMAKE_COMMAND} -E copy ${_modules}/swagger-ui-dist/LICENSE
+      ${MOCKCLOUD_ASSETS_DIR}/swagger-ui-dist.LICENSE
+    COMMAND ${CMAKE_COMMAND} -E copy ${_modules}/redoc/LICENSE ${MOCKCLOUD_ASSETS_DIR}/redoc.LICENSE
+    COMMAND ${CMAKE_COMMAND} -E copy ${_modules}/redoc/bundles/redoc.standalone.js.LICENSE.txt
+      ${MOCKCLOUD_ASSETS_DIR}/redoc.standalone.js.LICENSE.txt
+    COMMAND ${CMAKE_COMMAND} -E touch ${MOCKCLOUD_WEB_DIR}/npm-ci.stamp
+    DEPENDS ${PROJECT_SOURCE_DIR}/web/package.json ${PROJECT_SOURCE_DIR}/web/package-lock.json
+    WORKING_DIRECTORY ${MOCKCLOUD_WEB_DIR}
+    COMMENT "npm ci in ${MOCKCLOUD_WEB_DIR}: swagger-ui-dist ${MOCKCLOUD_SWAGGER_UI_VERSION}, redoc ${MOCKCLOUD_REDOC_VERSION}"
+    VERBATIM)
+  add_custom_target(mockcloud-web-assets ALL DEPENDS ${_outputs})
+  if(MOCKCLOUD_INSTALL)
+    install(DIRECTORY ${MOCKCLOUD_ASSETS_DIR}/ DESTINATION ${MOCKCLOUD_ASSETS_INSTALL_DIR})
+  endif()
+elseif(MOCKCLOUD_WEB_ASSETS)
+  message(WARNING "npm not found: /docs and /redoc will have no assets (they explain how to get "
+                  "them), and the OpenAPI tests will fail. Debian: apt-get install npm")
+endif()
+
+file(RELATIVE_PATH _assets_from_bin ${CMAKE_INSTALL_FULL_BINDIR}
+  ${CMAKE_INSTALL_FULL_DATADIR}/mockcloud/assets)
+set(MOCKCLOUD_ASSETS_DEFINITIONS
+  MOCKCLOUD_BUILD_ASSETS_DIR="${MOCKCLOUD_ASSETS_DIR}"
+  MOCKCLOUD_INSTALL_ASSETS_DIR="${CMAKE_INSTALL_FULL_DATADIR}/mockcloud/assets"
+  MOCKCLOUD_INSTALL_ASSETS_RELATIVE="${_assets_from_bin}"
+  MOCKCLOUD_SWAGGER_UI_VERSION="${MOCKCLOUD_SWAGGER_UI_VERSION}"
+  MOCKCLOUD_REDOC_VERSION="${MOCKCLOUD_REDOC_VERSION}")
