@@ -57,7 +57,10 @@ int main(int argc, char** argv) {
   if (!config.assets_dir.empty()) http::set_assets_dir(config.assets_dir);
   std::unique_ptr<ResourceManager> manager_ptr;
   try {
-    if (!config.data_dir.empty()) options.store = open_sqlite_store(config.data_dir);
+    if (!config.data_dir.empty()) {
+      options.store = open_sqlite_store(config.data_dir);
+      options.wait_for_durability = false;  // sessions hold each response with after_durable()
+    }
     manager_ptr = std::make_unique<ResourceManager>(std::move(options), *clock);
   } catch (const std::exception& e) {
     fmt::print(stderr, "mockcloud-server: data_dir: {}\n", e.what());

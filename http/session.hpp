@@ -222,6 +222,27 @@ class Session : public std::enable_shared_from_this<Session> {
     http10_ = msg.version() < 11;
     head_only_ = msg.method() == bhttp::verb::head;
     server_.api.handle(request, response_);
+    if (server_.api.manager().durable()) {
+      // With --data-dir: answer once what this request changed or saw is on disk. The thread
+      // goes on serving others meanwhile, so concurrent requests share one commit.
+      set_phase(Phase::delaying);
+      server_.api.manager().after_durable([self = shared_from_this()](bool ok) {
+        asio::post(self->socket_.get_executor(), [self, ok] {
+          if (!ok) {
+            const std::string request_id = self->response_.request_id;
+            Api::error_response(self->response_, 500, "Internal Server Error");
+            self->response_.request_id = request_id;
+          }
+          self->respond();
+        });
+      });
+      return;
+    }
+    respond();
+  }
+
+  // Writes the response, after any injected latency.
+  void respond() {
     if (response_.delay > 0ms) {
       set_phase(Phase::delaying);
       timer_.expires_after(response_.delay);

@@ -22,6 +22,7 @@ Core::Core(ManagerOptions options, Clock& clock)
     : clock_(clock),
       initial_settings_(options.settings),
       on_task_settled_(std::move(options.on_task_settled)),
+      wait_for_durability_(options.wait_for_durability),
       seed_(options.seed ? *options.seed : random_seed()),
       settings_(options.settings) {
   if (auto errors = validate(settings_); !errors.empty()) throw Exception(Error::invalid(errors));

@@ -301,8 +301,11 @@ class Core : public std::enable_shared_from_this<Core> {
   // Persistence (persistence.cpp).
   /// Replays the store's journal, then records every change to it. Once, before any other use.
   void open_store(std::shared_ptr<Store> store);
-  /// Returns once every change recorded so far is durable (no-op without a store).
+  /// Returns once every change recorded so far is durable (no-op without a store, or when
+  /// the manager was told not to wait).
   void sync() const;
+  void after_durable(std::function<void(bool)> callback) const;
+  bool durable() const noexcept { return store_ != nullptr; }
   /// Records the virtual clock's time if it moved since the last record.
   void record_clock();
 
@@ -374,6 +377,7 @@ class Core : public std::enable_shared_from_this<Core> {
   Clock& clock_;
   const Settings initial_settings_;
   const std::function<void(const Task&)> on_task_settled_;
+  const bool wait_for_durability_;
   mutable std::mutex mutex_;
   mutable std::condition_variable settled_cv_;
 

@@ -119,6 +119,12 @@ void ResourceManager::clear_faults() {
   core_->clear_faults();
   core_->sync();
 }
+void ResourceManager::after_durable(std::function<void(bool)> callback) {
+  core_->after_durable(std::move(callback));
+}
+bool ResourceManager::durable() const noexcept {
+  return core_->durable();
+}
 void ResourceManager::record_clock() {
   core_->record_clock();
   core_->sync();

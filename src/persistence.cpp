@@ -79,7 +79,12 @@ void Core::append_record(std::string_view kind, std::string body, bool truncates
 }
 
 void Core::sync() const {
-  if (store_) store_->wait_durable(store_->last_appended());
+  if (store_ && wait_for_durability_) store_->wait_durable(store_->last_appended());
+}
+
+void Core::after_durable(std::function<void(bool)> callback) const {
+  if (!store_) return callback(true);
+  store_->after_durable(std::move(callback));
 }
 
 void Core::record_clock() {

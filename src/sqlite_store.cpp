@@ -9,6 +9,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -192,6 +193,19 @@ class SqliteStore final : public Store {
     return last_;
   }
 
+  void after_durable(std::function<void(bool)> callback) override {
+    bool ok;
+    {
+      std::lock_guard lock(mutex_);
+      if (durable_ < last_ && failure_.empty()) {
+        waiters_.push_back({last_, std::move(callback)});  // in seq order: appended under lock
+        return;
+      }
+      ok = failure_.empty();
+    }
+    callback(ok);
+  }
+
  private:
   static const std::filesystem::path& prepare_dir(const std::filesystem::path& dir) {
     std::error_code ec;
@@ -245,7 +259,26 @@ class SqliteStore final : public Store {
       else
         failure_ = error;
       durable_cv_.notify_all();
+      std::vector<Waiter> ready;
+      while (!waiters_.empty() && (waiters_.front().seq <= durable_ || !failure_.empty())) {
+        ready.push_back(std::move(waiters_.front()));
+        waiters_.pop_front();
+      }
+      if (!ready.empty()) {
+        const bool ok = failure_.empty();
+        lock.unlock();
+        for (auto& w : ready)
+          w.callback(ok);
+        lock.lock();
+      }
     }
+    std::deque<Waiter> left;  // only if the last batch failed
+    left.swap(waiters_);
+    const bool ok = failure_.empty();
+    const auto durable = durable_;
+    lock.unlock();
+    for (auto& w : left)
+      w.callback(ok && w.seq <= durable);
     sqlite3_finalize(insert);
     sqlite3_finalize(truncate);
   }
@@ -262,6 +295,11 @@ class SqliteStore final : public Store {
   mutable std::mutex mutex_;
   std::condition_variable wake_, durable_cv_;
   std::deque<Record> queue_;
+  struct Waiter {
+    std::uint64_t seq;
+    std::function<void(bool)> callback;
+  };
+  std::deque<Waiter> waiters_;
   std::uint64_t last_ = 0, durable_ = 0;
   std::string failure_;
   bool stop_ = false;

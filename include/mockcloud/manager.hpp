@@ -27,6 +27,11 @@ struct ManagerOptions {
   /// was revoked, ...), on the thread that settled it, outside the manager's lock. For logs
   /// and metrics; it must not block for long. Not called for changes replayed from a store.
   std::function<void(const Task&)> on_task_settled;
+  /// With a store: whether each call waits until its changes are durable before returning
+  /// (the default). A server sets it to false and holds each response with after_durable()
+  /// instead, so that its threads never block on the disk and concurrent requests share
+  /// one commit.
+  bool wait_for_durability = true;
   /// Where the state is kept (see store.hpp); in memory only when empty. A store that holds a
   /// journal restores its state, seed and settings, whatever `seed` and `settings` say.
   std::shared_ptr<Store> store;
@@ -110,6 +115,11 @@ class ResourceManager {
   /// With a store and a virtual clock: records the clock's time, so that a restart resumes it
   /// there. Call after advancing the clock.
   void record_clock();
+  /// Calls `callback(true)` once every change made so far is durable: at once without a store.
+  /// `callback(false)` if the store failed to write. For wait_for_durability = false.
+  void after_durable(std::function<void(bool ok)> callback);
+  /// True when the manager keeps its state in a store.
+  bool durable() const noexcept;
 
   // ---- introspection ----
   Counts counts() const;

@@ -47,6 +47,9 @@ class Store {
   virtual void wait_durable(std::uint64_t seq) = 0;
   /// The last sequence number appended.
   virtual std::uint64_t last_appended() const = 0;
+  /// Calls `callback(true)` once every record appended so far is durable (at once if they
+  /// are), or `callback(false)` if writing failed; on the writer's thread or the caller's.
+  virtual void after_durable(std::function<void(bool ok)> callback) = 0;
 };
 
 /// A SQLite database `mockcloud.db` in `dir` (created if missing), in WAL mode, with group
