@@ -1,0 +1,380 @@
+#!/usr/bin/env bash
+# The HTTP benchmark of mockcloud-server (issues #3 and #4); see bench/README.md, section "HTTP".
+#
+#   bench/http/run.sh [--quick] [--threads "1 2"] [--duration S] [--repeat N] [--startup-runs N]
+#                     [--log-level warning] [--no-build] [--build DIR] [--out DIR]
+#
+# Full run (default): 10 s per wrk run, 3 rounds, server --threads 1 and 2, ~7-8 minutes.
+# The server runs with --log-level warning (nginx has access_log off); one extra round with the
+# default (info: a log line per request) measures what the access log costs.
+# --quick: 3 s per wrk run, 1 round, 5 start-up runs: ~1.5 minutes.
+#
+# Everything listens on 127.0.0.1 only, every load is bounded in time (wrk -d), and every process
+# this script starts is stopped on exit (trap). The raw outputs stay in --out (default a new
+# /tmp/mockcloud-hbench.XXXXXX); the summary (Markdown) is printed at the end and kept as
+# summary.md there.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BUILD=$ROOT/build-hbench
+DUR=10 REPEAT=3 THREADS="1 2" STARTUP_RUNS=20 DO_BUILD=1 OUT="" LOG_LEVEL=warning
+CONNS=32 WRK_THREADS=2 VMS=1000 BIG_CONNS=1000
+
+ARGS="$*"
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) DUR=3 REPEAT=1 STARTUP_RUNS=5 ;;
+    --threads) THREADS=$2; shift ;;
+    --duration) DUR=$2; shift ;;
+    --repeat) REPEAT=$2; shift ;;
+    --startup-runs) STARTUP_RUNS=$2; shift ;;
+    --log-level) LOG_LEVEL=$2; shift ;;
+    --no-build) DO_BUILD=0 ;;
+    --build) BUILD=$2; shift ;;
+    --out) OUT=$2; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+for tool in wrk nginx curl jq; do
+  command -v $tool >/dev/null || { echo "run.sh: $tool is not installed" >&2; exit 2; }
+done
+
+if [ $DO_BUILD = 1 ]; then
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMOCKCLOUD_BUILD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" -j2 --target mockcloud-server mockcloud-bench-startup >/dev/null
+fi
+SERVER=$BUILD/http/mockcloud-server
+STARTUP=$BUILD/bench/mockcloud-bench-startup
+[ -x "$SERVER" ] && [ -x "$STARTUP" ] || { echo "run.sh: build $SERVER and $STARTUP first" >&2; exit 2; }
+# Servers from before --log-level existed take no such flag.
+HAS_LOG_LEVEL=0
+"$SERVER" --help 2>/dev/null | grep -q -- '--log-level' && HAS_LOG_LEVEL=1
+log_args() {  # log_args LEVEL: the flag for that level, if the server has one
+  [ $HAS_LOG_LEVEL = 1 ] && echo "--log-level $1" || true
+}
+
+[ -n "$OUT" ] || OUT=$(mktemp -d /tmp/mockcloud-hbench.XXXXXX)
+mkdir -p "$OUT"
+RESULTS=$OUT/results.tsv
+: >"$RESULTS"
+NGINX_DIR=$(mktemp -d /tmp/mockcloud-hbench-nginx.XXXXXX)
+DATA_DIRS=()
+
+# ---- processes: every one started here is stopped on exit, by its pid ----------------------
+PIDS=()
+stop_pid() {  # stop_pid PID [SIGNAL]: signal (TERM by default), wait up to 5 s, then KILL
+  local pid=$1 sig=${2:-TERM} i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -"$sig" "$pid" 2>/dev/null || true
+  for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+  rm -rf "$NGINX_DIR"
+  for d in "${DATA_DIRS[@]}"; do rm -rf "$d"; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# 1,000 connections need ~1,000 descriptors in wrk and in the server (which inherits this limit).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((BIG_CONNS + 100)) ]; then
+  log "warning: ulimit -n is $(ulimit -n), too low for $BIG_CONNS connections"
+fi
+
+# start_server LOG ARGS...: starts the server, sets SPID and SPORT once it prints its port.
+start_server() {
+  local logf=$1 i; shift
+  # shellcheck disable=SC2046
+  "$SERVER" --port 0 --seed 1 --worker-failure-rate 0 $(log_args "${SERVER_LOG_LEVEL:-$LOG_LEVEL}") \
+    "$@" >"$logf" 2>&1 &
+  SPID=$!
+  PIDS+=("$SPID")
+  SPORT=""
+  for i in $(seq 500); do
+    SPORT=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$logf")
+    [ -n "$SPORT" ] && return 0
+    kill -0 "$SPID" 2>/dev/null || break
+    sleep 0.01
+  done
+  echo "run.sh: the server did not start:" >&2; cat "$logf" >&2; exit 1
+}
+
+# api METHOD PATH [BODY]: the response body (fails on a non-2xx).
+api() {
+  curl -sS --fail-with-body -X "$1" "http://127.0.0.1:$SPORT$2" \
+       -H 'Content-Type: application/json' ${3:+-d "$3"}
+}
+# total PATH: the X-Total-Count header of a GET.
+total() {
+  curl -sS -D - -o /dev/null "http://127.0.0.1:$SPORT$1" | tr -d '\r' |
+    awk -F': *' 'tolower($1) == "x-total-count" { print $2 }'
+}
+
+# seed: 2 environments, VMS VMs spread over them, the clock advanced until all are running.
+# Sets ENVS (comma-separated ids), VM_ID (one VM), IDS (a file of all VM ids).
+seed() {
+  local a b cfg=$OUT/seed.curl i env codes running
+  a=$(api POST /api/v1/environments/ '{"name":"hb-a","cidr":"10.1.0.0/16"}' | jq -r .id)
+  b=$(api POST /api/v1/environments/ '{"name":"hb-b","cidr":"10.2.0.0/16"}' | jq -r .id)
+  ENVS=$a,$b
+  : >"$cfg"
+  for i in $(seq $VMS); do
+    env=$a; [ $((i % 2)) = 0 ] && env=$b
+    printf '%s\n' "url = http://127.0.0.1:$SPORT/api/v1/vms/" \
+      'header = "Content-Type: application/json"' \
+      "data = {\"name\":\"vm-$i\",\"environment_id\":\"$env\",\"cpu\":2,\"memory_mb\":2048,\"image\":\"ubuntu-22.04\"}" \
+      'output = /dev/null' 'write-out = "%{http_code}\n"' >>"$cfg"
+    [ "$i" = $VMS ] || echo next >>"$cfg"
+  done
+  codes=$(curl -sS -K "$cfg" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+  api POST /_mock/clock/advance '{"seconds":61}' >/dev/null
+  running=$(total "/api/v1/vms/?status=running&limit=1")
+  if [ "$running" != "$VMS" ]; then
+    echo "run.sh: seeding failed: $running of $VMS VMs running (POST statuses: $codes)" >&2; exit 1
+  fi
+  IDS=$OUT/vm_ids.txt
+  api GET "/api/v1/vms/?limit=$VMS" | jq -r '.[].id' >"$IDS"
+  VM_ID=$(sed -n "$((VMS / 2))p" "$IDS")
+  log "seeded $VMS running VMs in 2 environments (POST statuses: $codes)"
+}
+
+# run_wrk LABEL THREADS ROUND CONNS URL SCRIPT [ENV=VALUE...]: one wrk run; its text output goes
+# to $OUT/LABEL-tTHREADS-rROUND.txt, its figures to results.tsv.
+run_wrk() {
+  local label=$1 threads=$2 round=$3 conns=$4 url=$5 script=$6; shift 6
+  local txt=$OUT/$label-t$threads-r$round.txt line load
+  load=$(cut -d' ' -f1 /proc/loadavg)
+  env HB_LUA="$HERE" "$@" wrk -t$WRK_THREADS -c"$conns" -d"${DUR}s" --latency -s "$HERE/$script" \
+    "$url" >"$txt" 2>&1 || true
+  line=$(grep '^HBRESULT' "$txt" || true)
+  if [ -z "$line" ]; then
+    echo "run.sh: wrk failed for $label:" >&2; cat "$txt" >&2; exit 1
+  fi
+  # label threads round requests rps p50_us p99_us status connect read write timeout load1
+  echo "$line" | awk -v l="$label" -v t="$threads" -v r="$round" -v load="$load" '{
+      for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+      print l, t, r, v["requests"], v["rps"], v["p50_us"], v["p99_us"], v["status"],
+            v["connect"], v["read"], v["write"], v["timeout"], load }' >>"$RESULTS"
+  log "$(tail -n1 "$RESULTS" | awk '{ printf "%-12s threads=%s round=%s  %9.0f req/s  p50 %s us  p99 %s us  non-2xx %s  socket errors %s/%s/%s/%s  (load %s)", $1, $2, $3, $5, $6, $7, $8, $9, $10, $11, $12, $13 }')"
+}
+
+# ---- 0. the machine --------------------------------------------------------------------------
+{
+  echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$ROOT" status --porcelain -- src include http 2>/dev/null | grep -q . && echo ' (+ local changes)')"
+  echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
+  echo "kernel: $(uname -r); nginx: $(nginx -v 2>&1 | cut -d/ -f2); wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f2)"
+  echo "command: bench/http/run.sh $ARGS"
+  echo "settings: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s --latency, $REPEAT round(s), server threads: $THREADS, server log level: $([ $HAS_LOG_LEVEL = 1 ] && echo "$LOG_LEVEL" || echo 'n/a (no --log-level)')"
+  echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT/machine.txt" >&2
+
+# ---- 1. nginx: the ceiling, with the body of a real VM ------------------------------------------
+start_server "$OUT/server-body.log" --clock virtual --threads 1
+seed
+api GET "/api/v1/vms/$VM_ID" >"$NGINX_DIR/vm.json"
+stop_pid "$SPID"
+BODY_BYTES=$(wc -c <"$NGINX_DIR/vm.json")
+NGINX_PORT=""
+for attempt in $(seq 20); do
+  port=$((20000 + RANDOM % 40000))
+  cat >"$NGINX_DIR/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+master_process on;
+pid $NGINX_DIR/nginx.pid;
+error_log $NGINX_DIR/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $NGINX_DIR/body;
+  proxy_temp_path $NGINX_DIR/proxy;
+  fastcgi_temp_path $NGINX_DIR/fastcgi;
+  uwsgi_temp_path $NGINX_DIR/uwsgi;
+  scgi_temp_path $NGINX_DIR/scgi;
+  keepalive_requests 10000000;
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      default_type application/json;
+      return 200 '$(cat "$NGINX_DIR/vm.json")';
+    }
+  }
+}
+EOF
+  nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" >"$OUT/nginx.log" 2>&1 &
+  NPID=$!
+  PIDS+=("$NPID")
+  for i in $(seq 100); do
+    if curl -sf -o /dev/null "http://127.0.0.1:$port/"; then NGINX_PORT=$port; break; fi
+    kill -0 "$NPID" 2>/dev/null || break
+    sleep 0.02
+  done
+  [ -n "$NGINX_PORT" ] && break
+  stop_pid "$NPID"
+done
+[ -n "$NGINX_PORT" ] || { echo "run.sh: nginx did not start" >&2; cat "$NGINX_DIR/error.log" >&2; exit 1; }
+log "nginx on port $NGINX_PORT, body $BODY_BYTES bytes"
+
+# ---- 2 and 4. throughput at 32 connections, then 1,000 connections, per server thread count ----
+for T in $THREADS; do
+  start_server "$OUT/server-t$T.log" --clock virtual --threads "$T"
+  seed
+  U=http://127.0.0.1:$SPORT
+  for R in $(seq "$REPEAT"); do
+    run_wrk nginx "$T" "$R" $CONNS "http://127.0.0.1:$NGINX_PORT/" report.lua
+    run_wrk get-one "$T" "$R" $CONNS "$U/api/v1/vms/$VM_ID" report.lua
+    run_wrk list-100 "$T" "$R" $CONNS "$U/api/v1/vms/?limit=100" report.lua
+    run_wrk mixed "$T" "$R" $CONNS "$U" mixed.lua HB_IDS="$IDS" HB_ENVS="$ENVS" HB_PREFIX="m$R"
+    run_wrk post "$T" "$R" $CONNS "$U" post.lua HB_ENVS="$ENVS" HB_PREFIX="p$R"
+  done
+  run_wrk c1000-nginx "$T" 1 $BIG_CONNS "http://127.0.0.1:$NGINX_PORT/" report.lua
+  run_wrk c1000-get "$T" 1 $BIG_CONNS "$U/api/v1/vms/$VM_ID" report.lua
+  grep -E 'Socket errors|Non-2xx|Requests/sec' "$OUT/c1000-get-t$T-r1.txt" >&2 || true
+  echo "server-t$T VmHWM $(grep VmHWM /proc/$SPID/status | tr -s ' ' | cut -d' ' -f2-)" >>"$OUT/machine.txt"
+  stop_pid "$SPID"
+done
+
+# ---- 2b. the same at the default log level (info: one line per request, to a file here) ---------
+if [ $HAS_LOG_LEVEL = 1 ] && [ "$LOG_LEVEL" != info ]; then
+  T=${THREADS%% *}
+  SERVER_LOG_LEVEL=info start_server "$OUT/server-info-t$T.log" --clock virtual --threads "$T"
+  seed
+  U=http://127.0.0.1:$SPORT
+  run_wrk info-nginx "$T" 1 $CONNS "http://127.0.0.1:$NGINX_PORT/" report.lua
+  run_wrk info-get-one "$T" 1 $CONNS "$U/api/v1/vms/$VM_ID" report.lua
+  run_wrk info-post "$T" 1 $CONNS "$U" post.lua HB_ENVS="$ENVS" HB_PREFIX=i
+  stop_pid "$SPID"
+fi
+
+# ---- 5. durable creates: volumes, system clock, with and without --data-dir ---------------------
+DURABLE=$OUT/durable.txt
+: >"$DURABLE"
+for T in $THREADS; do
+  for mode in memory durable; do
+    args=(--clock system --time-scale 0.001 --threads "$T")
+    if [ $mode = durable ]; then
+      dir=$(mktemp -d /tmp/mockcloud-hbench-data.XXXXXX); DATA_DIRS+=("$dir")
+      args+=(--data-dir "$dir")
+    fi
+    start_server "$OUT/server-$mode-t$T.log" "${args[@]}"
+    env_id=$(api POST /api/v1/environments/ '{"name":"vol","cidr":"10.3.0.0/16"}' | jq -r .id)
+    run_wrk "create-$mode" "$T" 1 $CONNS "http://127.0.0.1:$SPORT" post.lua \
+      HB_KIND=volumes HB_ENVS="$env_id" HB_PREFIX=v
+    read -r requests status <<<"$(tail -n1 "$RESULTS" | awk '{ print $4, $8 }')"
+    ok=$((requests - status))
+    before=$(total "/api/v1/volumes/?limit=1")
+    if [ $mode = durable ]; then
+      # A crash, not a graceful stop: every acknowledged create must be in the journal already.
+      stop_pid "$SPID" KILL
+      t0=$(date +%s%N)
+      start_server "$OUT/server-$mode-t$T-restart.log" "${args[@]}"
+      restart_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+      after=$(total "/api/v1/volumes/?limit=1")
+      verdict=FAILED
+      [ "$after" = "$before" ] && [ "$after" -ge "$ok" ] && [ "$after" -le $((ok + CONNS)) ] && verdict=ok
+      echo "threads=$T mode=$mode wrk_2xx=$ok count_before_kill=$before count_after_restart=$after restart_ms=$restart_ms verdict=$verdict" >>"$DURABLE"
+      log "durable t$T: wrk 2xx $ok, count before SIGKILL $before, after restart $after (${restart_ms} ms): $verdict"
+    else
+      echo "threads=$T mode=$mode wrk_2xx=$ok count=$before" >>"$DURABLE"
+    fi
+    stop_pid "$SPID"
+  done
+done
+
+# ---- 3. start-up time ---------------------------------------------------------------------------
+"$STARTUP" --runs "$STARTUP_RUNS" -- "$SERVER" --port 0 --clock virtual --seed 1 \
+  --worker-failure-rate 0 --threads 1 >"$OUT/startup.txt" 2>&1 || true
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
+
+# ---- summary ------------------------------------------------------------------------------------
+med() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+col() { awk -v l="$1" -v t="$2" -v c="$3" '$1 == l && $2 == t { print $c }' "$RESULTS"; }
+sum() { awk -v l="$1" -v t="$2" -v c="$3" '$1 == l && $2 == t { s += $c } END { print s + 0 }' "$RESULTS"; }
+row() {  # row LABEL THREADS BASE_LABEL TITLE
+  local rps base p50 p99 non2xx sock
+  rps=$(col "$1" "$2" 5 | med); base=$(col "$3" "$2" 5 | med)
+  p50=$(col "$1" "$2" 6 | med); p99=$(col "$1" "$2" 7 | med)
+  non2xx=$(sum "$1" "$2" 8)
+  sock="$(sum "$1" "$2" 9)/$(sum "$1" "$2" 10)/$(sum "$1" "$2" 11)/$(sum "$1" "$2" 12)"
+  awk -v title="$4" -v t="$2" -v rps="$rps" -v base="$base" -v p50="$p50" -v p99="$p99" \
+      -v n="$non2xx" -v s="$sock" 'BEGIN {
+    printf "| %s | %s | %.0f | %.2f | %.2f ms | %.2f ms | %s | %s |\n",
+           title, t, rps, rps / base, p50 / 1000, p99 / 1000, n, s }'
+}
+{
+  echo "## HTTP benchmark"
+  echo
+  sed 's/^/    /' "$OUT/machine.txt"
+  echo
+  echo "Medians of $REPEAT round(s); ratio = req/s over nginx's req/s in the same rounds;"
+  echo "non-2xx and socket errors (connect/read/write/timeout) summed over the rounds."
+  echo "Load average (1 min) at the start of the wrk runs: $(awk '{ print $13 }' "$RESULTS" | sort -g | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ / to /')."
+  echo
+  echo "| workload ($CONNS connections) | server threads | req/s | ratio to nginx | p50 | p99 | non-2xx | socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for T in $THREADS; do
+    row nginx "$T" nginx "nginx, fixed $BODY_BYTES-byte body"
+    row get-one "$T" nginx "GET one VM"
+    row list-100 "$T" nginx "GET list, limit=100 of $VMS"
+    row post "$T" nginx "POST create VM"
+    row mixed "$T" nginx "mixed 70/20/10"
+  done
+  echo
+  if grep -q '^info-' "$RESULTS"; then
+    echo "| with --log-level info (1 round) | server threads | req/s | ratio to nginx | p50 | p99 | non-2xx | socket errors |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+    T=${THREADS%% *}
+    row info-nginx "$T" info-nginx "nginx"
+    row info-get-one "$T" info-nginx "GET one VM"
+    row info-post "$T" info-nginx "POST create VM"
+    echo
+  fi
+  echo "| $BIG_CONNS connections | server threads | req/s | ratio to nginx | p50 | p99 | non-2xx | socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+  for T in $THREADS; do
+    row c1000-nginx "$T" c1000-nginx "nginx"
+    row c1000-get "$T" c1000-nginx "GET one VM"
+  done
+  echo
+  echo "wrk's own words at $BIG_CONNS connections (GET one VM):"
+  echo
+  for T in $THREADS; do
+    echo "    threads $T: $(grep -E 'requests in' "$OUT/c1000-get-t$T-r1.txt" | sed 's/^ *//')"
+    grep -E 'Socket errors|Non-2xx' "$OUT/c1000-get-t$T-r1.txt" | sed 's/^ */                /' || true
+  done
+  echo
+  echo "Creates of volumes, system clock (--time-scale 0.001), $CONNS connections, ${DUR} s:"
+  echo
+  echo "| store | server threads | acknowledged creates/s | p50 | p99 | non-2xx | socket errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|"
+  for T in $THREADS; do
+    for mode in memory durable; do
+      awk -v l="create-$mode" -v t="$T" -v m="$mode" '$1 == l && $2 == t {
+        ok = $4 - $8; printf "| %s | %s | %.0f | %.2f ms | %.2f ms | %s | %s/%s/%s/%s |\n",
+          (m == "durable" ? "--data-dir (SQLite)" : "memory"), t, ok / ($4 / $5), $6 / 1000,
+          $7 / 1000, $8, $9, $10, $11, $12 }' "$RESULTS"
+    done
+  done
+  echo
+  echo "Restart on the same data dir after SIGKILL:"
+  echo
+  grep 'mode=durable' "$DURABLE" | sed 's/^/    /'
+  echo
+  echo "Start-up (fork/exec to the first 200 on /health, $STARTUP_RUNS runs):"
+  echo
+  grep -E '^(startup|listen|child)_' "$OUT/startup.txt" | sed 's/^/    /'
+  echo
+  echo "Raw outputs: $OUT"
+} >"$OUT/summary.md"
+cat "$OUT/summary.md"
