@@ -40,8 +40,12 @@ class SlotStore {
   const Record& operator[](Slot s) const { return chunks_[s / kChunk][s % kChunk]; }
   std::size_t size() const noexcept { return size_; }
   Slot push_back(Record r) {
-    if (size_ == chunks_.size() * kChunk) chunks_.emplace_back(kChunk);
-    (*this)[static_cast<Slot>(size_)] = std::move(r);
+    if (size_ == chunks_.size() * kChunk) {
+      // Reserve only: records are built one by one, so no request pays for 16,384 of them.
+      chunks_.emplace_back();
+      chunks_.back().reserve(kChunk);
+    }
+    chunks_.back().push_back(std::move(r));
     return static_cast<Slot>(size_++);
   }
   void clear() {
