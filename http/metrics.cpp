@@ -16,14 +16,6 @@
 namespace mockcloud::http {
 namespace {
 
-constexpr VmStatus all_vm_statuses[] = {VmStatus::creating, VmStatus::running, VmStatus::error,
-                                        VmStatus::deleting};
-constexpr VolumeStatus all_volume_statuses[] = {VolumeStatus::creating, VolumeStatus::available,
-                                                VolumeStatus::in_use, VolumeStatus::error,
-                                                VolumeStatus::deleting};
-constexpr TaskState all_task_states[] = {TaskState::pending, TaskState::started, TaskState::success,
-                                         TaskState::failure, TaskState::revoked};
-
 // A label value: backslash, quote and newline escaped.
 void label(std::string& out, std::string_view v) {
   out += '"';

@@ -5,14 +5,6 @@
 namespace mockcloud::http {
 namespace {
 
-constexpr VmStatus all_vm_statuses[] = {VmStatus::creating, VmStatus::running, VmStatus::error,
-                                        VmStatus::deleting};
-constexpr VolumeStatus all_volume_statuses[] = {VolumeStatus::creating, VolumeStatus::available,
-                                                VolumeStatus::in_use, VolumeStatus::error,
-                                                VolumeStatus::deleting};
-constexpr TaskState all_task_states[] = {TaskState::pending, TaskState::started, TaskState::success,
-                                         TaskState::failure, TaskState::revoked};
-
 void create_vm(Api& api, const Call& call, Response& res) {
   FieldErrors errors;
   BodyDocument doc{api.max_json_depth()};

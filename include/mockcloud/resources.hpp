@@ -20,6 +20,16 @@ enum class Direction : std::uint8_t { ingress, egress };
 enum class Protocol : std::uint8_t { tcp, udp, icmp, all };
 enum class VolumeType : std::uint8_t { standard, ssd };
 
+/// Every value, in declaration order: for filters, metrics and documents.
+inline constexpr VmStatus all_vm_statuses[] = {VmStatus::creating, VmStatus::running,
+                                               VmStatus::error, VmStatus::deleting};
+inline constexpr VolumeStatus all_volume_statuses[] = {
+    VolumeStatus::creating, VolumeStatus::available, VolumeStatus::in_use, VolumeStatus::error,
+    VolumeStatus::deleting};
+inline constexpr TaskState all_task_states[] = {TaskState::pending, TaskState::started,
+                                                TaskState::success, TaskState::failure,
+                                                TaskState::revoked};
+
 // Wire names ("in-use", "STARTED", "vm.create", ...) and their inverses (nullopt when unknown).
 std::string_view to_string(VmStatus) noexcept;
 std::string_view to_string(VolumeStatus) noexcept;
