@@ -8,6 +8,8 @@
 set(MOCKCLOUD_WEB_DIR ${PROJECT_BINARY_DIR}/web)
 set(MOCKCLOUD_ASSETS_DIR ${PROJECT_BINARY_DIR}/assets)
 set(MOCKCLOUD_ASSETS_INSTALL_DIR ${CMAKE_INSTALL_DATADIR}/mockcloud/assets)
+# The npm step runs in this directory: it must exist before the build starts.
+file(MAKE_DIRECTORY ${MOCKCLOUD_WEB_DIR} ${MOCKCLOUD_ASSETS_DIR})
 
 file(READ ${PROJECT_SOURCE_DIR}/web/package.json _mockcloud_package)
 string(JSON MOCKCLOUD_SWAGGER_UI_VERSION GET "${_mockcloud_package}" dependencies swagger-ui-dist)
