@@ -13,6 +13,32 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
+/// The length of the well-formed UTF-8 sequence (RFC 3629) starting at s[i], a byte >= 0x80;
+/// 0 when it is not one.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto at = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const auto lead = at(i);
+  std::size_t n;
+  unsigned char lo = 0x80, hi = 0xbf;  // the range of the second byte
+  if (lead >= 0xc2 && lead <= 0xdf) {
+    n = 2;
+  } else if (lead >= 0xe0 && lead <= 0xef) {
+    n = 3;
+    if (lead == 0xe0) lo = 0xa0;  // no overlong forms
+    if (lead == 0xed) hi = 0x9f;  // no surrogates
+  } else if (lead >= 0xf0 && lead <= 0xf4) {
+    n = 4;
+    if (lead == 0xf0) lo = 0x90;
+    if (lead == 0xf4) hi = 0x8f;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || at(i + 1) < lo || at(i + 1) > hi) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if ((at(i + k) & 0xc0) != 0x80) return 0;
+  return n;
+}
+
 void write_optional_string(std::string& out, const std::optional<std::string>& s) {
   if (s)
     write_string(out, *s);
@@ -51,7 +77,19 @@ void write_string(std::string& out, std::string_view s) {
   std::size_t run = 0;  // start of the current run of characters that need no escape
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') continue;
+    if (c >= 0x80) {
+      // Text from a request (an id in a path) may be any bytes; JSON must be UTF-8, so what
+      // is not becomes U+FFFD, as a UTF-8 decoder with errors="replace" would have it.
+      if (const auto n = utf8_sequence(s, i)) {
+        i += n - 1;
+        continue;
+      }
+      out.append(s.data() + run, i - run);
+      run = i + 1;
+      out += "\\ufffd";
+      continue;
+    }
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {

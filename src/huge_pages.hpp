@@ -11,6 +11,19 @@
 #include <cstdint>
 #include <new>
 
+// LeakSanitizer scans the heap but not memory mapped by hand: the mapped arrays are registered as
+// root regions, or whatever their records own (an environment's IP bitmap) would look leaked.
+#if defined(__SANITIZE_ADDRESS__)
+#define MOCKCLOUD_LSAN_ROOTS 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define MOCKCLOUD_LSAN_ROOTS 1
+#endif
+#endif
+#ifdef MOCKCLOUD_LSAN_ROOTS
+#include <sanitizer/lsan_interface.h>
+#endif
+
 namespace mockcloud::detail {
 
 inline constexpr std::size_t kHugePage = std::size_t{2} << 20;
@@ -28,12 +41,19 @@ inline void* huge_allocate(std::size_t bytes) {
   const std::size_t tail = start + size + kHugePage - (aligned + size);
   if (tail) ::munmap(reinterpret_cast<void*>(aligned + size), tail);
   ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
+#ifdef MOCKCLOUD_LSAN_ROOTS
+  __lsan_register_root_region(reinterpret_cast<void*>(aligned), size);
+#endif
   return reinterpret_cast<void*>(aligned);
 }
 
 inline void huge_deallocate(void* p, std::size_t bytes) noexcept {
   if (bytes < kHugePage) return ::operator delete(p);
-  ::munmap(p, (bytes + kHugePage - 1) & ~(kHugePage - 1));
+  const std::size_t size = (bytes + kHugePage - 1) & ~(kHugePage - 1);
+#ifdef MOCKCLOUD_LSAN_ROOTS
+  __lsan_unregister_root_region(p, size);
+#endif
+  ::munmap(p, size);
 }
 
 template <class T>

@@ -88,8 +88,13 @@ std::optional<TimePoint> parse_rfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + frac - offset;
-  return time_point_cast<Duration>(tp);
+  const sys_seconds whole = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} - offset;
+  // A TimePoint counts nanoseconds in 64 bits (the years 1678..2261): a time outside that range
+  // ("9999-12-31T23:59:59Z") is not one, rather than an overflow.
+  constexpr sys_seconds earliest = time_point_cast<seconds>(TimePoint::min()) + seconds{1};
+  constexpr sys_seconds latest = time_point_cast<seconds>(TimePoint::max()) - seconds{1};
+  if (whole < earliest || whole > latest) return std::nullopt;
+  return time_point_cast<Duration>(whole) + duration_cast<Duration>(frac);
 }
 
 }  // namespace mockcloud

@@ -113,6 +113,12 @@ TEST_SUITE("limits") {
       CHECK(str(big.json().at("detail")) == "Request body too large: the limit is 1000 bytes");
       CHECK(c.closed_by_peer());
     }
+    {
+      auto c = f.connect();  // answered from the head alone, before any of the body is sent
+      c.send_raw("POST /api/v1/environments HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n");
+      CHECK(c.read_response().status == 413);
+      CHECK(c.closed_by_peer());
+    }
     auto chunked = [](std::string_view body, std::size_t chunk) {
       std::string out =
           "POST /api/v1/environments HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
@@ -275,6 +281,14 @@ TEST_SUITE("limits") {
       CHECK(r.status == 404);
       CHECK(r.json().at("detail").is_string());
     }
+    // An id that is not UTF-8 comes back in the detail with U+FFFD for each bad byte: the
+    // body stays JSON (found by fuzz_http_request).
+    auto bytes = c.get("/api/v1/vms/ab\xff\xc3(cd");
+    CHECK(bytes.status == 404);
+    CHECK(str(bytes.json().at("detail")).find("ab\xef\xbf\xbd\xef\xbf\xbd(cd") !=
+          std::string::npos);
+    auto utf8 = c.get("/api/v1/vms/caf\xc3\xa9");  // well-formed UTF-8 stays as it is
+    CHECK(str(utf8.json().at("detail")).find("caf\xc3\xa9") != std::string::npos);
     CHECK(c.del("/api/v1/vms/nope").status == 404);
     CHECK(c.post("/api/v1/volumes/nope/attach/nope").status == 404);
   }

@@ -97,6 +97,15 @@ TEST_SUITE("time") {
     }
   }
 
+  TEST_CASE("parse_rfc3339 refuses times a TimePoint cannot hold, without overflowing") {
+    // A TimePoint counts nanoseconds in 64 bits: years 1678..2261 (found by fuzz_parsers).
+    CHECK_FALSE(parse_rfc3339("9999-12-31T23:59:59-23:59").has_value());
+    CHECK_FALSE(parse_rfc3339("2262-04-12T00:00:00Z").has_value());
+    CHECK_FALSE(parse_rfc3339("0001-01-01T00:00:00Z").has_value());
+    CHECK(format_rfc3339(*parse_rfc3339("2262-04-11T00:00:00Z")) == "2262-04-11T00:00:00.000Z");
+    CHECK(format_rfc3339(*parse_rfc3339("1678-01-01T00:00:00.5Z")) == "1678-01-01T00:00:00.500Z");
+  }
+
   TEST_CASE("seconds_to_duration and to_seconds") {
     CHECK(mockcloud::seconds_to_duration(1.5) == 1500ms);
     CHECK(mockcloud::seconds_to_duration(0.001) == 1ms);
