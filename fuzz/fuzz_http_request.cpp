@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "beast_request.hpp"
 #include "fuzz_support.hpp"
 #include "mockcloud/http/server.hpp"
 
@@ -38,13 +39,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ec || !parser.is_done()) return 0;  // the session answers 400/413/431 or waits
 
     const auto& msg = parser.get();
-    mockcloud::http::Request request;
-    request.method = msg.method_string();
-    request.target = msg.target();
-    if (auto it = msg.find("X-Request-Id"); it != msg.end()) request.request_id = it->value();
-    if (auto it = msg.find("Idempotency-Key"); it != msg.end())
-      request.idempotency_key = it->value();
-    request.body = msg.body();
+    const auto request = mockcloud::http::to_request(msg);
     h.api.handle(request, response);
     fuzz::check_response(response);
     if (!msg.keep_alive()) break;

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "api.hpp"
+#include "beast_request.hpp"
 #include "mockcloud/http/server.hpp"
 
 namespace mockcloud::http {
@@ -211,13 +212,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void process() {
     set_phase(Phase::handling);
     const auto& msg = parser_->get();
-    Request request;
-    request.method = msg.method_string();
-    request.target = msg.target();
-    if (auto it = msg.find("X-Request-Id"); it != msg.end()) request.request_id = it->value();
-    if (auto it = msg.find("Idempotency-Key"); it != msg.end())
-      request.idempotency_key = it->value();
-    request.body = msg.body();
+    const Request request = to_request(msg);
     keep_alive_ = msg.keep_alive() && !server_.stopping.load(std::memory_order_relaxed);
     http10_ = msg.version() < 11;
     head_only_ = msg.method() == bhttp::verb::head;

@@ -1,0 +1,23 @@
+// The plain Request (message.hpp) of a request Beast has parsed: what a session hands to
+// Api::handle, and what the fuzz target does the same way.
+#pragma once
+
+#include <boost/beast/http/message.hpp>
+
+#include "message.hpp"
+
+namespace mockcloud::http {
+
+/// Views into `msg`: keep the message alive while the Request is in use.
+template <class Body, class Fields>
+Request to_request(const boost::beast::http::request<Body, Fields>& msg) {
+  Request request;
+  request.method = msg.method_string();
+  request.target = msg.target();
+  if (auto it = msg.find("X-Request-Id"); it != msg.end()) request.request_id = it->value();
+  if (auto it = msg.find("Idempotency-Key"); it != msg.end()) request.idempotency_key = it->value();
+  request.body = msg.body();
+  return request;
+}
+
+}  // namespace mockcloud::http
