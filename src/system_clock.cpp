@@ -1,3 +1,6 @@
+// The wall clock. Due actions fire from a background Asio driver: one thread runs an
+// io_context whose single steady_timer is armed at the earliest pending due time. Asio stays in
+// this translation unit; the public header only knows Clock.
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -5,21 +8,29 @@
 #include <mutex>
 #include <thread>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "mockcloud/clock.hpp"
 #include "timer_queue.hpp"
 
 namespace mockcloud {
 
-// One background thread waits for the earliest due time on a condition variable. (A plain
-// thread keeps Asio out of the library; the server runs its own io_context.)
+namespace asio = boost::asio;
+
 struct SystemClock::Impl {
+  // The queue and `running` are guarded by the mutex; the timer is touched only on the driver
+  // thread (the io_context has that one thread, so its handlers never run concurrently).
   mutable std::mutex mutex;
-  std::condition_variable wake;      // new earliest timer, or stop
   std::condition_variable finished;  // the running action returned
   detail::TimerQueue queue;
   TimerId running = 0;
-  bool stop = false;
   mutable std::atomic<TimePoint::rep> last{0};
+  asio::io_context io{1};
+  asio::executor_work_guard<asio::io_context::executor_type> work = asio::make_work_guard(io);
+  asio::steady_timer timer{io};
   std::thread thread;
 
   TimePoint now() const {
@@ -31,18 +42,23 @@ struct SystemClock::Impl {
     return TimePoint{Duration{std::max(prev, t)}};
   }
 
-  void run() {
+  /// On the driver thread: runs what is due, one action at a time and without the lock, then
+  /// arms the timer at the earliest pending due time. The wall time is read again after each
+  /// action, so a due time set by a step of the system clock cannot be skipped or run early.
+  void fire() {
     std::unique_lock lock(mutex);
-    while (!stop) {
+    for (;;) {
       const auto* top = queue.top();
-      if (!top) {
-        wake.wait(lock);
-        continue;
-      }
-      auto wait = top->due - now();
+      if (!top) return;
+      const Duration wait = top->due - now();
       if (wait > Duration::zero()) {
-        wake.wait_for(lock, wait);
-        continue;
+        // Steady time, so that a step of the system time does not stretch the wait; the
+        // handler checks the wall time again when it runs.
+        timer.expires_after(std::chrono::ceil<std::chrono::steady_clock::duration>(wait));
+        timer.async_wait([this](const boost::system::error_code& ec) {
+          if (ec != asio::error::operation_aborted) fire();
+        });
+        return;
       }
       auto entry = queue.pop();
       running = entry.id;
@@ -62,16 +78,15 @@ struct SystemClock::Impl {
 };
 
 SystemClock::SystemClock() : impl_(std::make_unique<Impl>()) {
-  impl_->thread = std::thread([this] { impl_->run(); });
+  impl_->thread = std::thread([impl = impl_.get()] { impl->io.run(); });
 }
 
 SystemClock::~SystemClock() {
   {
     std::lock_guard lock(impl_->mutex);
-    impl_->stop = true;
     impl_->queue.clear();
   }
-  impl_->wake.notify_all();
+  impl_->io.stop();  // pending actions are dropped; a running one finishes first
   impl_->thread.join();
 }
 
@@ -87,7 +102,12 @@ Clock::TimerId SystemClock::schedule_at(TimePoint due, Action action) {
     id = impl_->queue.push(due, std::move(action));
     earliest = impl_->queue.top()->id == id;
   }
-  if (earliest) impl_->wake.notify_one();
+  // A new earliest: re-arm on the driver thread (cancelling the wait for a later one).
+  if (earliest)
+    asio::post(impl_->io, [impl = impl_.get()] {
+      impl->timer.cancel();
+      impl->fire();
+    });
   return id;
 }
 

@@ -1,8 +1,9 @@
 // Clocks: where "now" comes from and how due actions fire.
 //
-// A SystemClock reads the wall clock and fires actions from a background thread when they fall
-// due. A VirtualClock stands still until told to move: advance()/advance_to() move time deadline
-// by deadline and run every due action in (due time, scheduling order) order, so ties break the
+// A SystemClock reads the wall clock and fires actions when they fall due, from a background
+// Asio driver (one thread running an io_context with one timer; Asio stays out of this header).
+// A VirtualClock stands still until told to move: advance()/advance_to() move time deadline by
+// deadline and run every due action in (due time, scheduling order) order, so ties break the
 // same way on every run and an action scheduled by another action inside the window fires too.
 #pragma once
 
@@ -73,7 +74,7 @@ class VirtualClock final : public Clock {
   std::unique_ptr<Impl> impl_;
 };
 
-/// The wall clock, with a background thread that fires actions when they fall due.
+/// The wall clock, with a background Asio driver (one thread, one timer) firing due actions.
 /// now() never goes backwards, even if the system time is stepped back.
 class SystemClock final : public Clock {
  public:
