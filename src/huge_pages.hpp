@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <new>
+#include <vector>
 
 // LeakSanitizer scans the heap but not memory mapped by hand: the mapped arrays are registered as
 // root regions, or whatever their records own (an environment's IP bitmap) would look leaked.
