@@ -14,12 +14,14 @@
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 
 #include "due_queue.hpp"
 #include "ip_pool.hpp"
 #include "mockcloud/manager.hpp"
 #include "mockcloud/random.hpp"
 #include "mockcloud/store.hpp"
+#include "name_table.hpp"
 #include "order_index.hpp"
 
 namespace mockcloud::detail {
@@ -30,7 +32,7 @@ struct UuidHash {
   }
 };
 
-/// Stable storage for records: chunks of 4,096 that never move, so growing the table neither
+/// Stable storage for records: chunks of 16,384 that never move, so growing the table neither
 /// copies records nor needs twice their memory for a moment.
 template <class Record>
 class SlotStore {
@@ -63,6 +65,10 @@ class SlotStore {
 template <class Record>
 class Table {
  public:
+  Table() = default;
+  Table(const Table&) = delete;  // the index points at slots_
+  Table& operator=(const Table&) = delete;
+
   Slot insert(Record r) {
     Slot s;
     if (!free_.empty()) {
@@ -74,12 +80,12 @@ class Table {
     }
     Record& rec = slots_[s];
     rec.alive = true;
-    index_.emplace(rec.id, s);
+    index_.insert(IdRef{s, hash32(rec.id)});
     order_.add({rec.created_at, rec.id, s, order_env(rec), order_status(rec)});
     return s;
   }
   void erase(Slot s) {
-    index_.erase(slots_[s].id);
+    index_.erase(IdRef{s, hash32(slots_[s].id)});
     order_.remove(s);
     slots_[s] = Record{};
     free_.push_back(s);
@@ -93,7 +99,7 @@ class Table {
   }
   Slot find(const Uuid& u) const {
     auto it = index_.find(u);
-    return it == index_.end() ? kNone : it->second;
+    return it == index_.end() ? kNone : it->slot;
   }
   Record& operator[](Slot s) { return slots_[s]; }
   const Record& operator[](Slot s) const { return slots_[s]; }
@@ -112,37 +118,41 @@ class Table {
   }
 
  private:
+  // The id index holds 8-byte entries, a slot and 32 bits of the id's hash, and compares ids in
+  // the records: 16 MB for a million records instead of the 48 of (id, slot) pairs, and a rehash
+  // moves entries without reading records.
+  struct IdRef {
+    Slot slot;
+    std::uint32_t hash;
+  };
+  static std::uint32_t hash32(const Uuid& u) noexcept {
+    const std::uint64_t h = u.hi ^ (u.lo * 0x9e3779b97f4a7c15ull);
+    return static_cast<std::uint32_t>(h ^ (h >> 32));
+  }
+  struct IdHash {
+    using is_transparent = void;
+    std::size_t operator()(const IdRef& r) const noexcept { return r.hash; }
+    std::size_t operator()(const Uuid& u) const noexcept { return hash32(u); }
+  };
+  struct IdEq {
+    using is_transparent = void;
+    const SlotStore<Record>* slots;
+    // Each record has one entry: an insert or an erase matches by slot.
+    bool operator()(const IdRef& a, const IdRef& b) const noexcept { return a.slot == b.slot; }
+    bool operator()(const Uuid& u, const IdRef& r) const noexcept {
+      return (*slots)[r.slot].id == u;
+    }
+    bool operator()(const IdRef& r, const Uuid& u) const noexcept {
+      return (*slots)[r.slot].id == u;
+    }
+  };
+
   SlotStore<Record> slots_;
   std::vector<Slot> free_;
-  boost::unordered_flat_map<Uuid, Slot, UuidHash, std::equal_to<>,
-                            HugePageAllocator<std::pair<const Uuid, Slot>>>
-      index_;
+  boost::unordered_flat_set<IdRef, IdHash, IdEq, HugePageAllocator<IdRef>> index_{0, IdHash{},
+                                                                                  IdEq{&slots_}};
   OrderIndex order_;
 };
-
-/// Per (environment name, resource name): how many resources had that name there (the
-/// generation that keys their draws) and which one lives now.
-struct NameEntry {
-  std::uint64_t generation = 0;
-  Slot live = kNone;
-};
-/// A name within its scope: 0 for environments, else the interned name of the environment
-/// (by name, not identity, like the draws: a re-created "dev" continues the old one's counts).
-struct NameKey {
-  std::uint32_t scope = 0;
-  std::string name;
-  bool operator==(const NameKey&) const = default;
-};
-struct NameKeyHash {
-  std::size_t operator()(const NameKey& k) const noexcept {
-    return boost::hash<std::string>{}(k.name) ^ (k.scope * 0x9e3779b97f4a7c15ull);
-  }
-};
-using NameTable = boost::unordered_flat_map<NameKey, NameEntry, NameKeyHash, std::equal_to<>,
-                                            HugePageAllocator<std::pair<const NameKey, NameEntry>>>;
-inline NameKey name_key(std::uint32_t scope, std::string_view name) {
-  return {scope, std::string(name)};
-}
 
 struct EnvRecord {
   Uuid id;

@@ -12,7 +12,7 @@ Result<Environment> Core::create_environment(const EnvironmentSpec& spec) {
   if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
   const Cidr cidr = *Cidr::parse(spec.cidr);
   std::lock_guard lock(mutex_);
-  NameEntry& name = env_names_[name_key(0, spec.name)];
+  NameEntry& name = env_names_.entry({0, spec.name});
   if (name.live != kNone)
     return Error::conflict(fmt::format("Environment name '{}' already exists", spec.name));
   Rng rng = draw("environment", kNone, spec.name, name.generation, "create");
@@ -43,7 +43,7 @@ Result<Environment> Core::get_environment(std::string_view id) const {
 Listing<Environment> Core::list_environments(const EnvironmentFilter& f, Page p) const {
   std::lock_guard lock(mutex_);
   auto snap = [this](const EnvRecord& r) { return snapshot(r); };
-  if (f.name) return page_by_name(envs_, env_names_, {name_key(0, *f.name)}, p, {}, snap);
+  if (f.name) return page_by_name(envs_, env_names_, {NameKey{0, *f.name}}, p, {}, snap);
   return page_of(envs_, envs_.size(), p, {}, snap);
 }
 
@@ -56,7 +56,7 @@ Result<Ok> Core::delete_environment(std::string_view id) {
     return Error::conflict(fmt::format(
         "Environment {} is not empty: it holds {} VM(s), {} volume(s) and {} security group(s)", id,
         e.vms, e.volumes, e.security_groups));
-  env_names_[name_key(0, e.name)].live = kNone;
+  env_names_.entry({0, e.name}).live = kNone;
   record("environment.delete", [&] { return std::string(Writer().str(e.id.to_string()).take()); });
   envs_.erase(s);
   return Ok{};
@@ -70,7 +70,7 @@ Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec)
   const Slot env = envs_.find(spec.environment_id);
   if (env == kNone)
     return Error::not_found(fmt::format("Environment {} not found", spec.environment_id));
-  NameEntry& name = sg_names_[name_key(envs_[env].scope, spec.name)];
+  NameEntry& name = sg_names_.entry({envs_[env].scope, spec.name});
   if (name.live != kNone)
     return Error::conflict(fmt::format("Security group name '{}' already exists in environment {}",
                                        spec.name, spec.environment_id));
@@ -126,7 +126,7 @@ Result<Ok> Core::delete_security_group(std::string_view id) {
   SgRecord& sg = sgs_[s];
   if (sg.users)
     return Error::conflict(fmt::format("Security group {} is in use by {} VM(s)", id, sg.users));
-  sg_names_[name_key(envs_[sg.env].scope, sg.name)].live = kNone;
+  sg_names_.entry({envs_[sg.env].scope, sg.name}).live = kNone;
   --envs_[sg.env].security_groups;
   record("security_group.delete",
          [&] { return std::string(Writer().str(sg.id.to_string()).take()); });

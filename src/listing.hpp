@@ -45,11 +45,10 @@ auto page_by_name(const Table<Record>& table, const NameTable& names,
                   const std::vector<NameKey>& keys, Page p, Filter f, Snap&& snap) {
   std::vector<OrderEntry> hits;
   for (const auto& key : keys) {
-    auto it = names.find(key);
-    if (it == names.end() || it->second.live == kNone) continue;
-    const Record& r = table[it->second.live];
-    if (f.matches(order_env(r), order_status(r)))
-      hits.push_back({r.created_at, r.id, it->second.live});
+    const NameEntry* name = names.find(key);
+    if (!name || name->live == kNone) continue;
+    const Record& r = table[name->live];
+    if (f.matches(order_env(r), order_status(r))) hits.push_back({r.created_at, r.id, name->live});
   }
   std::sort(hits.begin(), hits.end());
   Listing<decltype(snap(std::declval<const Record&>()))> out;
@@ -64,10 +63,10 @@ inline std::vector<NameKey> name_keys(const Table<EnvRecord>& envs, Slot env,
                                       std::string_view name) {
   std::vector<NameKey> keys;
   if (env != kNone) {
-    keys.push_back(name_key(envs[env].scope, name));
+    keys.push_back({envs[env].scope, name});
   } else {
     for (Slot s = 0; s < envs.capacity(); ++s)
-      if (envs[s].alive) keys.push_back(name_key(envs[s].scope, name));
+      if (envs[s].alive) keys.push_back({envs[s].scope, name});
   }
   return keys;
 }

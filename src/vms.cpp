@@ -26,7 +26,7 @@ Result<Operation<Vm>> Core::create_vm(const VmSpec& spec) {
     if (std::find(groups.begin(), groups.end(), sg) == groups.end()) groups.push_back(sg);
   }
   EnvRecord& e = envs_[env];
-  NameEntry& name = vm_names_[name_key(e.scope, spec.name)];
+  NameEntry& name = vm_names_.entry({e.scope, spec.name});
   if (name.live != kNone)
     return Error::conflict(fmt::format("VM name '{}' already exists in environment {}", spec.name,
                                        spec.environment_id));
@@ -151,7 +151,7 @@ void Core::remove_vm(Slot slot, TimePoint now) {
   --env.vms;
   --env.vm_status[static_cast<int>(vm.status)];
   --status_counts_.vms[static_cast<int>(vm.status)];
-  vm_names_[name_key(env.scope, vm.name)].live = kNone;
+  vm_names_.entry({env.scope, vm.name}).live = kNone;
   last_task_of_[vm.id] = vm.task;
   vms_.erase(slot);
 }

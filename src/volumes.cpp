@@ -21,7 +21,7 @@ Result<Operation<Volume>> Core::create_volume(const VolumeSpec& spec) {
   if (env == kNone)
     return Error::not_found(fmt::format("Environment {} not found", spec.environment_id));
   EnvRecord& e = envs_[env];
-  NameEntry& name = volume_names_[name_key(e.scope, spec.name)];
+  NameEntry& name = volume_names_.entry({e.scope, spec.name});
   if (name.live != kNone)
     return Error::conflict(fmt::format("Volume name '{}' already exists in environment {}",
                                        spec.name, spec.environment_id));
@@ -122,7 +122,7 @@ void Core::remove_volume(Slot slot) {
   --env.volumes;
   --env.volume_status[static_cast<int>(v.status)];
   --status_counts_.volumes[static_cast<int>(v.status)];
-  volume_names_[name_key(env.scope, v.name)].live = kNone;
+  volume_names_.entry({env.scope, v.name}).live = kNone;
   last_task_of_[v.id] = v.task;
   volumes_.erase(slot);
 }
