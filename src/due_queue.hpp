@@ -61,9 +61,8 @@ class DueHeap {
   }
 
  private:
-  HugeVector<Due> heap_;
+  MappedArray<Due> heap_;
 };
-
 
 /// The pending completions: a radix heap on the due time (Ahuja, Mehlhorn, Orlin and Tarjan).
 /// Completions are taken in time order and new ones are due no earlier than the last one taken,
@@ -137,12 +136,13 @@ class DueQueue {
       for (const Due& d : from)
         buckets_[bucket(key(d.eta))].push_back(d);
       from.clear();
-      std::sort(zero.begin(), zero.end(), [](const Due& a, const Due& b) { return a.task > b.task; });
+      std::sort(zero.begin(), zero.end(),
+                [](const Due& a, const Due& b) { return a.task > b.task; });
     }
     return &zero.back();
   }
 
-  std::array<HugeVector<Due>, 65> buckets_;
+  std::array<MappedArray<Due>, 65> buckets_;
   DueHeap early_;
   std::size_t size_ = 0;     // entries in the buckets
   std::uint64_t front_ = 0;  // key of the last front: no bucketed entry is due before it

@@ -49,7 +49,7 @@ class NameTable {
     if (auto it = map_.find(probe); it != map_.end()) return it->second;
     const auto offset = static_cast<std::uint32_t>(bytes_.size());
     bytes_.push_back(static_cast<char>(static_cast<unsigned char>(key.name.size())));
-    bytes_.insert(bytes_.end(), key.name.begin(), key.name.end());
+    bytes_.append(key.name.begin(), key.name.end());
     return map_.emplace(Ref{key.scope, offset, probe.hash}, NameEntry{}).first->second;
   }
 
@@ -82,7 +82,7 @@ class NameTable {
   };
   struct Eq {
     using is_transparent = void;
-    const HugeVector<char>* bytes;
+    const MappedArray<char>* bytes;
     std::string_view name(const Ref& r) const noexcept {
       const char* at = bytes->data() + r.offset;
       return {at + 1, static_cast<unsigned char>(*at)};
@@ -103,7 +103,7 @@ class NameTable {
     return static_cast<std::uint32_t>(h ^ (h >> 32));
   }
 
-  HugeVector<char> bytes_;  // [length][bytes] per stored name
+  MappedArray<char> bytes_;  // [length][bytes] per stored name
   boost::unordered_flat_map<Ref, NameEntry, Hash, Eq,
                             HugePageAllocator<std::pair<const Ref, NameEntry>>>
       map_;

@@ -123,7 +123,7 @@ class OrderIndex {
   static constexpr std::uint32_t kNoPos = UINT32_MAX;
 
   void compact() const {
-    std::erase_if(entries_, [](const OrderEntry& e) { return !e.live; });
+    entries_.erase_if([](const OrderEntry& e) { return !e.live; });
     sorted_ = 0;
     if (!entries_.empty()) std::sort(entries_.begin(), entries_.end());
     reindex(0);
@@ -143,9 +143,9 @@ class OrderIndex {
     sorted_ = entries_.size();
   }
 
-  mutable HugeVector<OrderEntry> entries_;
-  mutable HugeVector<std::uint32_t> pos_;  // by slot: where its entry is
-  mutable HugeVector<std::array<std::uint32_t, kStatuses>> counts_;
+  mutable MappedArray<OrderEntry> entries_;
+  mutable MappedArray<std::uint32_t> pos_;  // by slot: where its entry is
+  mutable MappedArray<std::array<std::uint32_t, kStatuses>> counts_;
   mutable std::size_t sorted_ = 0;
   std::size_t live_ = 0;
 };
