@@ -23,6 +23,7 @@
 #include "mockcloud/store.hpp"
 #include "name_table.hpp"
 #include "order_index.hpp"
+#include "sharded.hpp"
 
 namespace mockcloud::detail {
 
@@ -80,12 +81,14 @@ class Table {
     }
     Record& rec = slots_[s];
     rec.alive = true;
-    index_.insert(IdRef{s, hash32(rec.id)});
+    const std::uint32_t h = hash32(rec.id);
+    index_.part(h).insert(IdRef{s, h});
     order_.add({rec.created_at, rec.id, s, order_env(rec), order_status(rec)});
     return s;
   }
   void erase(Slot s) {
-    index_.erase(IdRef{s, hash32(slots_[s].id)});
+    const std::uint32_t h = hash32(slots_[s].id);
+    index_.part(h).erase(IdRef{s, h});
     order_.remove(s);
     slots_[s] = Record{};
     free_.push_back(s);
@@ -98,8 +101,9 @@ class Table {
     return find(u);
   }
   Slot find(const Uuid& u) const {
-    auto it = index_.find(u);
-    return it == index_.end() ? kNone : it->slot;
+    const auto& part = index_.part(hash32(u));
+    auto it = part.find(u);
+    return it == part.end() ? kNone : it->slot;
   }
   Record& operator[](Slot s) { return slots_[s]; }
   const Record& operator[](Slot s) const { return slots_[s]; }
@@ -119,8 +123,8 @@ class Table {
 
  private:
   // The id index holds 8-byte entries, a slot and 32 bits of the id's hash, and compares ids in
-  // the records: 16 MB for a million records instead of the 48 of (id, slot) pairs, and a rehash
-  // moves entries without reading records.
+  // the records (sharded: see sharded.hpp): 16 MB for a million records instead of the 48 of (id,
+  // slot) pairs, and a rehash moves entries without reading records.
   struct IdRef {
     Slot slot;
     std::uint32_t hash;
@@ -149,8 +153,8 @@ class Table {
 
   SlotStore<Record> slots_;
   std::vector<Slot> free_;
-  boost::unordered_flat_set<IdRef, IdHash, IdEq, HugePageAllocator<IdRef>> index_{0, IdHash{},
-                                                                                  IdEq{&slots_}};
+  Sharded<boost::unordered_flat_set<IdRef, IdHash, IdEq, HugePageAllocator<IdRef>>> index_{
+      std::size_t{0}, IdHash{}, IdEq{&slots_}};
   OrderIndex order_;
 };
 

@@ -4,7 +4,8 @@
 // A million VMs means a million names, kept for good (a generation outlives its resource). So the
 // names sit once in an arena of length-prefixed bytes and the hash table holds 24-byte entries
 // (scope, arena offset, hash; generation, live slot) rather than a std::string each: 47 MB for a
-// million instead of 110, and rehashing moves small entries without rehashing strings.
+// million instead of 110, and rehashing moves small entries without rehashing strings, one 64th of
+// them at a time (sharded.hpp).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 
 #include "huge_pages.hpp"
 #include "order_index.hpp"
+#include "sharded.hpp"
 
 namespace mockcloud::detail {
 
@@ -38,7 +40,7 @@ class NameTable {
   /// Names longer than this are never stored (validation allows 63).
   static constexpr std::size_t kMaxName = 255;
 
-  NameTable() : map_(0, Hash{}, Eq{&bytes_}) {}
+  NameTable() : map_(std::size_t{0}, Hash{}, Eq{&bytes_}) {}
   NameTable(const NameTable&) = delete;
   NameTable& operator=(const NameTable&) = delete;
 
@@ -46,18 +48,21 @@ class NameTable {
   /// Precondition: key.name.size() <= kMaxName.
   NameEntry& entry(NameKey key) {
     const Probe probe{key.scope, key.name, hash_of(key)};
-    if (auto it = map_.find(probe); it != map_.end()) return it->second;
+    auto& part = map_.part(probe.hash);
+    if (auto it = part.find(probe); it != part.end()) return it->second;
     const auto offset = static_cast<std::uint32_t>(bytes_.size());
     bytes_.push_back(static_cast<char>(static_cast<unsigned char>(key.name.size())));
     bytes_.append(key.name.begin(), key.name.end());
-    return map_.emplace(Ref{key.scope, offset, probe.hash}, NameEntry{}).first->second;
+    return part.emplace(Ref{key.scope, offset, probe.hash}, NameEntry{}).first->second;
   }
 
   /// The entry of `key`, or nullptr when the name was never used there.
   const NameEntry* find(NameKey key) const {
     if (key.name.size() > kMaxName) return nullptr;
-    auto it = map_.find(Probe{key.scope, key.name, hash_of(key)});
-    return it == map_.end() ? nullptr : &it->second;
+    const Probe probe{key.scope, key.name, hash_of(key)};
+    const auto& part = map_.part(probe.hash);
+    auto it = part.find(probe);
+    return it == part.end() ? nullptr : &it->second;
   }
 
   std::size_t size() const noexcept { return map_.size(); }
@@ -104,8 +109,8 @@ class NameTable {
   }
 
   MappedArray<char> bytes_;  // [length][bytes] per stored name
-  boost::unordered_flat_map<Ref, NameEntry, Hash, Eq,
-                            HugePageAllocator<std::pair<const Ref, NameEntry>>>
+  Sharded<boost::unordered_flat_map<Ref, NameEntry, Hash, Eq,
+                                    HugePageAllocator<std::pair<const Ref, NameEntry>>>>
       map_;
 };
 
