@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <bit>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -33,22 +35,31 @@ struct UuidHash {
   }
 };
 
-/// Stable storage for records: chunks of 16,384 that never move, so growing the table neither
-/// copies records nor needs twice their memory for a moment.
+/// Stable storage for records: chunks that never move, so growing the table neither copies
+/// records nor needs twice their memory for a moment. Chunk 0 holds 64 records and chunk c >= 1
+/// the 64 * 2^(c-1) from slot 64 * 2^(c-1) on: a small table takes a few KiB, a big one a few
+/// big mappings whose pages are touched only as records arrive (no half-used 2 MiB page per
+/// fixed-size chunk).
 template <class Record>
 class SlotStore {
  public:
-  static constexpr std::size_t kChunk = 16384;
-  Record& operator[](Slot s) { return chunks_[s / kChunk][s % kChunk]; }
-  const Record& operator[](Slot s) const { return chunks_[s / kChunk][s % kChunk]; }
+  Record& operator[](Slot s) {
+    const auto [c, i] = locate(s);
+    return chunks_[c][i];
+  }
+  const Record& operator[](Slot s) const {
+    const auto [c, i] = locate(s);
+    return chunks_[c][i];
+  }
   std::size_t size() const noexcept { return size_; }
   Slot push_back(Record r) {
-    if (size_ == chunks_.size() * kChunk) {
-      // Reserve only: records are built one by one, so no request pays for 16,384 of them.
+    const auto [c, i] = locate(static_cast<Slot>(size_));
+    if (c == chunks_.size()) {
+      // Reserve only: records are built one by one, so no request pays for a chunk of them.
       chunks_.emplace_back();
-      chunks_.back().reserve(kChunk);
+      chunks_.back().reserve(c == 0 ? kFirst : kFirst << (c - 1));
     }
-    chunks_.back().push_back(std::move(r));
+    chunks_[c].push_back(std::move(r));
     return static_cast<Slot>(size_++);
   }
   void clear() {
@@ -57,6 +68,14 @@ class SlotStore {
   }
 
  private:
+  static constexpr unsigned kFirstBits = 6;
+  static constexpr std::size_t kFirst = std::size_t{1} << kFirstBits;
+  /// (chunk, index in it) of a slot.
+  static std::pair<std::size_t, std::size_t> locate(Slot s) noexcept {
+    const auto c = static_cast<std::size_t>(std::bit_width(s >> kFirstBits));
+    return {c, c == 0 ? s : s - (kFirst << (c - 1))};
+  }
+
   std::vector<HugeVector<Record>> chunks_;
   std::size_t size_ = 0;
 };

@@ -23,6 +23,8 @@
 #include <utility>
 #include <vector>
 
+#include "mockcloud/memory.hpp"
+
 // LeakSanitizer scans the heap but not memory mapped by hand: the mapped arrays are registered as
 // root regions, or whatever their records own (an environment's IP bitmap) would look leaked.
 #if defined(__SANITIZE_ADDRESS__)
@@ -64,7 +66,8 @@ inline void* huge_map(std::size_t bytes) {
   if (aligned > start) ::munmap(raw, aligned - start);
   const std::size_t tail = start + size + kHugePage - (aligned + size);
   if (tail) ::munmap(reinterpret_cast<void*>(aligned + size), tail);
-  ::madvise(reinterpret_cast<void*>(aligned), size, MADV_HUGEPAGE);
+  ::madvise(reinterpret_cast<void*>(aligned), size,
+            mockcloud::huge_pages() ? MADV_HUGEPAGE : MADV_NOHUGEPAGE);
 #ifdef MOCKCLOUD_LSAN_ROOTS
   __lsan_register_root_region(reinterpret_cast<void*>(aligned), size);
 #endif

@@ -5,6 +5,7 @@
 #include "mockcloud/error.hpp"
 #include "mockcloud/faults.hpp"
 #include "mockcloud/manager.hpp"
+#include "mockcloud/memory.hpp"
 #include "mockcloud/net.hpp"
 #include "mockcloud/operation.hpp"
 #include "mockcloud/random.hpp"

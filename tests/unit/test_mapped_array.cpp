@@ -7,10 +7,38 @@
 #include <cstdint>
 #include <vector>
 
+#include <fstream>
+#include <sstream>
+#include <string>
+
 #include "huge_pages.hpp"
+#include "mockcloud/memory.hpp"
 
 using mockcloud::detail::kHugePage;
 using mockcloud::detail::MappedArray;
+
+namespace {
+
+/// The VmFlags line of the mapping of /proc/self/smaps that holds `p` ("" if none).
+std::string vm_flags(const void* p) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<std::uintptr_t>(p);
+  std::string line;
+  bool inside = false;
+  while (std::getline(smaps, line)) {
+    std::uintptr_t lo = 0, hi = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (head >> std::hex >> lo >> dash >> hi && dash == '-') {
+      inside = lo <= at && at < hi;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line;
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 TEST_SUITE("mapped array") {
   TEST_CASE("keeps its values while growing from the heap to mappings of 64 MiB") {
@@ -62,5 +90,21 @@ TEST_SUITE("mapped array") {
     MappedArray<int> b = std::move(a);
     CHECK(b.size() == 1);
     CHECK(a.empty());
+  }
+
+  TEST_CASE("set_huge_pages() decides how big arrays are advised") {
+    const bool before = mockcloud::huge_pages();
+    for (bool on : {true, false}) {
+      CAPTURE(on);
+      mockcloud::set_huge_pages(on);
+      CHECK(mockcloud::huge_pages() == on);
+      MappedArray<char> a;
+      a.resize(3 * kHugePage, 'x');  // its own mapping
+      const std::string flags = vm_flags(a.data());
+      REQUIRE_FALSE(flags.empty());
+      CHECK(flags.find(on ? " hg" : " nh") != std::string::npos);
+      CHECK(flags.find(on ? " nh" : " hg") == std::string::npos);
+    }
+    mockcloud::set_huge_pages(before);
   }
 }
