@@ -50,6 +50,28 @@ TEST_SUITE("listing") {
     CHECK(ids(l.items) == expected);
   }
 
+  TEST_CASE("lists between creations merge the newcomers in order (same instant, random ids)") {
+    mctest::VirtualCloud vc{mctest::fixed_settings()};
+    auto e = vc.env("dev");
+    std::vector<std::string> all;
+    for (int round = 0; round < 40; ++round) {
+      // 1, 2, 4, ... 32 newcomers between two lists, all at one instant, plus a later one.
+      for (int k = 0; k < (1 << (round % 6)); ++k)
+        all.push_back(vc.vm("vm-" + std::to_string(round) + "-" + std::to_string(k), e.id).id());
+      auto l = vc.cloud.list_vms({}, Page{0, 1000});
+      CAPTURE(round);
+      REQUIRE(l.items.size() == all.size());
+      check_order(l.items);
+      auto want = all;
+      std::sort(want.begin(), want.end());
+      CHECK(ids(l.items) == want);
+      // Pages far down stay consistent with the full list.
+      auto deep = vc.cloud.list_vms({}, Page{all.size() / 2, 3});
+      for (std::size_t i = 0; i < deep.items.size(); ++i)
+        CHECK(deep.items[i].id == want[all.size() / 2 + i]);
+    }
+  }
+
   TEST_CASE("skip and limit page through the list; total is the filtered count") {
     mctest::VirtualCloud vc{mctest::fixed_settings()};
     auto e = vc.env("dev");
