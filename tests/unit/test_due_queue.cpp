@@ -59,9 +59,9 @@ TEST_SUITE("due queue") {
           ref.erase(ref.begin());
           ++popped;
           last_taken = want.eta;
-          taken_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         want.eta.time_since_epoch())
-                         .count();
+          taken_ms =
+              std::chrono::duration_cast<std::chrono::milliseconds>(want.eta.time_since_epoch())
+                  .count();
           // Time moves to the entry taken, as under a clock; now and then far past it.
           now = std::max(now, taken_ms);
           if (r == 99) now += 90'000;
