@@ -431,7 +431,7 @@ class Core : public std::enable_shared_from_this<Core> {
   NameTable env_names_, sg_names_, vm_names_, volume_names_;
   // The last task of each resource that is gone (a live one's is in its record).
   boost::unordered_flat_map<Uuid, Slot, UuidHash> last_task_of_;
-  DueQueue due_;  // min-heap of started tasks (and stale entries of settled ones)
+  DueQueue due_;  // started tasks by due time (and stale entries of settled ones)
   Clock::TimerId armed_ = 0;
   std::optional<TimePoint> armed_at_;
   boost::unordered_flat_map<Slot, Callbacks> callbacks_;
