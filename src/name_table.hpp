@@ -65,7 +65,6 @@ class NameTable {
     return it == part.end() ? nullptr : &it->second;
   }
 
-  std::size_t size() const noexcept { return map_.size(); }
   void clear() {
     map_.clear();
     bytes_.clear();

@@ -28,12 +28,6 @@ class Sharded {
   Table& part(std::uint32_t hash) noexcept { return parts_[hash >> (32 - kBits)]; }
   const Table& part(std::uint32_t hash) const noexcept { return parts_[hash >> (32 - kBits)]; }
 
-  std::size_t size() const noexcept {
-    std::size_t n = 0;
-    for (const auto& p : parts_)
-      n += p.size();
-    return n;
-  }
   void clear() {
     for (auto& p : parts_)
       p.clear();
