@@ -129,7 +129,6 @@ void advance_clock(Api& api, const Call& call, Response& res) {
                           "The clock is the system clock; start the server with --clock virtual "
                           "to advance it");
   const std::size_t fired = clock->advance(seconds_to_duration(*seconds));
-  api.manager().record_clock();  // with --data-dir, a restart resumes the clock here
   res.body += "{\"now\":";
   write_time(res.body, clock->now());
   res.body += ",\"fired\":";

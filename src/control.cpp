@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include "core.hpp"
-#include "journal_codec.hpp"
 #include "validate.hpp"
 
 namespace mockcloud::detail {
@@ -10,11 +9,15 @@ namespace mockcloud::detail {
 void Core::reset(std::optional<std::uint64_t> seed) {
   {
     std::lock_guard lock(mutex_);
-    reset_to(seed.value_or(seed_), initial_settings_);
-    record(
-        "reset", [&] { return std::string(encode_reset(seed_, settings_)); }, /*truncates=*/true);
+    const Reset e{seed.value_or(seed_), initial_settings_};
+    apply(e);
+    record(e);
   }
   settled_cv_.notify_all();
+}
+
+void Core::apply(const Reset& e) {
+  reset_to(e.seed, e.settings);
 }
 
 void Core::reset_to(std::uint64_t seed, const Settings& settings) {
@@ -54,6 +57,8 @@ void Core::shutdown() {
     callbacks_.clear();
   }
   settled_cv_.notify_all();
+  if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && clock_listener_)
+    v->remove_listener(clock_listener_);
   clock_.barrier();  // a completion already running on the clock's thread returns first
 }
 
@@ -80,19 +85,22 @@ Result<Settings> Core::update_settings(const SettingsPatch& patch) {
   for (auto& e : validate(next))
     errors.push_back(std::move(e));
   if (!errors.empty()) return Error::invalid(std::move(errors));
-  settings_ = next;
-  record("settings", [&] { return std::string(encode(settings_)); });
+  const SettingsChanged e{next};
+  apply(e);
+  record(e);
   return settings_;
+}
+
+void Core::apply(const SettingsChanged& e) {
+  settings_ = e.settings;
 }
 
 Result<Fault> Core::add_fault(const FaultSpec& spec) {
   if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
   std::lock_guard lock(mutex_);
-  Rng rng = keyed_rng(seed_, {"fault", {}, {}, faults_created_++, "id"});
-  FaultRecord r;
-  r.id = Uuid::from_rng(rng);
-  Fault& f = r.fault;
-  f.id = r.id.to_string();
+  Rng rng = keyed_rng(seed_, {"fault", {}, {}, faults_created_, "id"});
+  Fault f;
+  f.id = Uuid::from_rng(rng).to_string();
   if (spec.operation) {
     f.operation = from_string<TaskKind>(*spec.operation);
     f.fail_next = spec.fail_next;
@@ -104,10 +112,19 @@ Result<Fault> Core::add_fault(const FaultSpec& spec) {
     f.latency_ms = spec.latency_ms;
   }
   f.created_at = current_time();
-  faults_.push_back(std::move(r));
-  faults_changed();
-  record("fault.add", [&] { return std::string(encode(spec)); });
+  const FaultAdded e{std::move(f)};
+  apply(e);
+  record(e);
   return faults_.back().fault;
+}
+
+void Core::apply(const FaultAdded& e) {
+  FaultRecord r;
+  r.fault = e.fault;
+  if (!Uuid::parse(e.fault.id, r.id)) throw StoreError("journal record is corrupt (a fault id)");
+  faults_.push_back(std::move(r));
+  ++faults_created_;
+  faults_changed();
 }
 
 std::vector<Fault> Core::faults() const {
@@ -123,18 +140,29 @@ Result<Ok> Core::remove_fault(std::string_view id) {
   std::lock_guard lock(mutex_);
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (it->fault.id == id) {
-      record("fault.remove", [&] { return std::string(Writer().str(it->fault.id).take()); });
-      faults_.erase(it);
-      faults_changed();
+      const FaultRemoved e{it->fault.id};
+      apply(e);
+      record(e);
       return Ok{};
     }
   }
   return Error::not_found(fmt::format("Fault {} not found", id));
 }
 
+void Core::apply(const FaultRemoved& e) {
+  std::erase_if(faults_, [&](const FaultRecord& r) { return r.fault.id == e.id; });
+  faults_changed();
+}
+
 void Core::clear_faults() {
   std::lock_guard lock(mutex_);
-  if (!faults_.empty()) record("fault.clear", [&] { return std::string(); });
+  if (faults_.empty()) return;
+  const FaultsCleared e;
+  apply(e);
+  record(e);
+}
+
+void Core::apply(const FaultsCleared&) {
   faults_.clear();
   faults_changed();
 }

@@ -48,15 +48,26 @@ int Core::progress(Slot task, TimePoint now) const {
   return std::clamp(static_cast<int>(share * 100), 0, 99);
 }
 
+template <class Snapshot>
+void Core::snapshot_common(const AsyncRecord& r, TimePoint now, Snapshot& out) const {
+  using Status = decltype(out.status);
+  const Step& create = step_of(tasks_[r.task].kind).lifecycle->create;
+  const Step& destroy = step_of(tasks_[r.task].kind).lifecycle->destroy;
+  out.id = r.id.to_string();
+  out.name = r.name;
+  out.environment_id = envs_[r.env].id.to_string();
+  out.status = static_cast<Status>(r.status);
+  out.progress = (r.status == create.during || r.status == destroy.during) ? progress(r.task, now)
+                                                                            : 100;
+  if (r.error) out.error = messages_[r.error];
+  out.task_id = tasks_[r.task].id.to_string();
+  out.created_at = r.created_at;
+  out.updated_at = r.updated_at;
+}
+
 Vm Core::snapshot(const VmRecord& r, TimePoint now) const {
   Vm v;
-  v.id = r.id.to_string();
-  v.name = r.name;
-  v.environment_id = envs_[r.env].id.to_string();
-  v.status = r.status;
-  v.progress = (r.status == VmStatus::creating || r.status == VmStatus::deleting)
-                   ? progress(r.task, now)
-                   : 100;
+  snapshot_common(r, now, v);
   v.cpu = r.cpu;
   v.memory_mb = static_cast<int>(r.memory_mb);
   v.image = images_[r.image];
@@ -67,29 +78,15 @@ Vm Core::snapshot(const VmRecord& r, TimePoint now) const {
   v.volume_ids.reserve(r.volumes.size());
   for (Slot s : r.volumes)
     v.volume_ids.push_back(volumes_[s].id.to_string());
-  if (r.error) v.error = messages_[r.error];
-  v.task_id = tasks_[r.task].id.to_string();
-  v.created_at = r.created_at;
-  v.updated_at = r.updated_at;
   return v;
 }
 
 Volume Core::snapshot(const VolumeRecord& r, TimePoint now) const {
   Volume v;
-  v.id = r.id.to_string();
-  v.name = r.name;
-  v.environment_id = envs_[r.env].id.to_string();
+  snapshot_common(r, now, v);
   v.size_gb = static_cast<int>(r.size_gb);
   v.volume_type = r.type;
-  v.status = r.status;
-  v.progress = (r.status == VolumeStatus::creating || r.status == VolumeStatus::deleting)
-                   ? progress(r.task, now)
-                   : 100;
   if (r.vm != kNone) v.vm_id = vms_[r.vm].id.to_string();
-  if (r.error) v.error = messages_[r.error];
-  v.task_id = tasks_[r.task].id.to_string();
-  v.created_at = r.created_at;
-  v.updated_at = r.updated_at;
   return v;
 }
 
@@ -114,32 +111,49 @@ Rng Core::draw(std::string_view kind, Slot env, std::string_view name, std::uint
   return keyed_rng(seed_, {kind, env_name, name, generation, purpose});
 }
 
-bool Core::take_forced_failure(TaskKind kind) {
+bool Core::has_forced_failure(TaskKind kind) const {
+  for (const auto& r : faults_)
+    if (r.fault.operation == kind && r.fault.fail_next && *r.fault.fail_next > 0) return true;
+  return false;
+}
+
+void Core::take_forced_failure(TaskKind kind) {
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     auto& f = it->fault;
     if (f.operation != kind || !f.fail_next || *f.fail_next <= 0) continue;
     if (--*f.fail_next == 0) faults_.erase(it);  // spent
-    return true;
+    return faults_changed();
   }
-  return false;
 }
 
-Slot Core::start_task(TaskKind kind, const Uuid& task_id, const Uuid& resource, Slot resource_slot,
-                      Slot previous, TimePoint now, double seconds) {
+TaskStart Core::start_of(const Step& step, Rng& rng, TimePoint now) const {
+  TaskStart s;
+  s.task = Uuid::from_rng(rng);
+  const double seconds = rng.between(settings_.*step.min, settings_.*step.max);
   // Simulated durations have millisecond resolution; the system clock scales them.
   auto simulated = std::chrono::milliseconds(std::llround(seconds * 1000));
   Duration real = simulated;
   if (clock_.mode() == ClockMode::system)
     real = std::chrono::round<Duration>(simulated * settings_.time_scale);
+  s.eta = now + real;
+  s.forced_failure = has_forced_failure(step.task);
+  return s;
+}
+
+Slot Core::start_task(TaskKind kind, const TaskStart& start, const Uuid& resource,
+                      Slot resource_slot, Slot previous, TimePoint now) {
   TaskRecord t;
-  t.id = task_id;
+  t.id = start.task;
   t.resource = resource;
   t.resource_slot = resource_slot;
   t.kind = kind;
   t.state = TaskState::started;
   t.created_at = now;
-  t.eta = now + real;
-  t.forced_failure = take_forced_failure(kind);
+  t.eta = start.eta;
+  t.outcome_draw = start.draw;
+  t.preferred = start.preferred;
+  t.forced_failure = start.forced_failure;
+  if (start.forced_failure) take_forced_failure(kind);
   t.previous = previous;
   const Slot slot = tasks_.insert(std::move(t));
   ++status_counts_.tasks[static_cast<int>(TaskState::started)];
@@ -180,32 +194,13 @@ void Core::on_timer(std::uint64_t epoch) {
     if (!due_.empty() && due_.top().eta <= now) {
       const Slot task = due_.top().task;
       due_.pop();
-      complete(task, now, cbs);
+      complete(task, cbs);
       if (!cbs.empty() || on_task_settled_) settled = snapshot(tasks_[task]);
     }
     arm();
   }
   settled_cv_.notify_all();
   run(cbs, settled);
-}
-
-void Core::complete(Slot task, TimePoint now, Callbacks& cbs) {
-  TaskRecord& t = tasks_[task];
-  switch (t.kind) {
-    case TaskKind::vm_create:
-      complete_vm_create(t, now, cbs);
-      break;
-    case TaskKind::vm_delete:
-      complete_vm_delete(t, now, cbs);
-      break;
-    case TaskKind::volume_create:
-      complete_volume_create(t, now, cbs);
-      break;
-    case TaskKind::volume_delete:
-      complete_volume_delete(t, now, cbs);
-      break;
-  }
-  record("task.fire", [&] { return Writer().str(tasks_[task].id.to_string()).take(); });
 }
 
 void Core::settle(Slot task, TaskState state, std::uint32_t error, TimePoint now, Callbacks& out) {
@@ -235,40 +230,11 @@ void Core::revoke_creation(Slot task, TimePoint now, Callbacks& cbs) {
   if (!replay_at_) arm();  // it may have been the earliest
 }
 
-// ---- status bookkeeping shared by VMs and volumes ----
-
-void Core::set_vm_status(Slot slot, VmStatus s) {
-  VmRecord& vm = vms_[slot];
-  --status_counts_.vms[static_cast<int>(vm.status)];
-  --envs_[vm.env].vm_status[static_cast<int>(vm.status)];
-  vm.status = s;
-  ++status_counts_.vms[static_cast<int>(s)];
-  ++envs_[vm.env].vm_status[static_cast<int>(s)];
-  vms_.status_changed(slot);
-}
-
-void Core::set_volume_status(Slot slot, VolumeStatus s) {
-  VolumeRecord& v = volumes_[slot];
-  --status_counts_.volumes[static_cast<int>(v.status)];
-  --envs_[v.env].volume_status[static_cast<int>(v.status)];
-  v.status = s;
-  ++status_counts_.volumes[static_cast<int>(s)];
-  ++envs_[v.env].volume_status[static_cast<int>(s)];
-  volumes_.status_changed(slot);
-}
-
 std::uint32_t Core::intern_message(std::string_view m) {
   if (m.empty()) return 0;
   auto [it, inserted] =
       message_ids_.try_emplace(std::string(m), static_cast<std::uint32_t>(messages_.size()));
   if (inserted) messages_.emplace_back(m);
-  return it->second;
-}
-
-std::uint32_t Core::intern_image(std::string_view image) {
-  auto [it, inserted] =
-      image_ids_.try_emplace(std::string(image), static_cast<std::uint32_t>(images_.size()));
-  if (inserted) images_.emplace_back(image);
   return it->second;
 }
 

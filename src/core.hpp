@@ -19,6 +19,9 @@
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include "due_queue.hpp"
+#include "journal.hpp"
+#include "journal_codec.hpp"
+#include "lifecycle.hpp"
 #include "ip_pool.hpp"
 #include "mockcloud/manager.hpp"
 #include "mockcloud/random.hpp"
@@ -26,6 +29,7 @@
 #include "name_table.hpp"
 #include "order_index.hpp"
 #include "sharded.hpp"
+#include "table.hpp"
 
 namespace mockcloud::detail {
 
@@ -35,146 +39,10 @@ struct UuidHash {
   }
 };
 
-/// Stable storage for records: chunks that never move, so growing the table neither copies
-/// records nor needs twice their memory for a moment. Chunk 0 holds 64 records and chunk c >= 1
-/// the 64 * 2^(c-1) from slot 64 * 2^(c-1) on: a small table takes a few KiB, a big one a few
-/// big mappings whose pages are touched only as records arrive (no half-used 2 MiB page per
-/// fixed-size chunk).
-template <class Record>
-class SlotStore {
- public:
-  Record& operator[](Slot s) {
-    const auto [c, i] = locate(s);
-    return chunks_[c][i];
-  }
-  const Record& operator[](Slot s) const {
-    const auto [c, i] = locate(s);
-    return chunks_[c][i];
-  }
-  std::size_t size() const noexcept { return size_; }
-  Slot push_back(Record r) {
-    const auto [c, i] = locate(static_cast<Slot>(size_));
-    if (c == chunks_.size()) {
-      // Reserve only: records are built one by one, so no request pays for a chunk of them.
-      chunks_.emplace_back();
-      chunks_.back().reserve(c == 0 ? kFirst : kFirst << (c - 1));
-    }
-    chunks_[c].push_back(std::move(r));
-    return static_cast<Slot>(size_++);
-  }
-  void clear() {
-    chunks_.clear();
-    size_ = 0;
-  }
-
- private:
-  static constexpr unsigned kFirstBits = 6;
-  static constexpr std::size_t kFirst = std::size_t{1} << kFirstBits;
-  /// (chunk, index in it) of a slot.
-  static std::pair<std::size_t, std::size_t> locate(Slot s) noexcept {
-    const auto c = static_cast<std::size_t>(std::bit_width(s >> kFirstBits));
-    return {c, c == 0 ? s : s - (kFirst << (c - 1))};
-  }
-
-  std::vector<HugeVector<Record>> chunks_;
-  std::size_t size_ = 0;
-};
-
-/// Records of one kind: a slot vector with a free list, an id index and the creation order.
-/// A Record has `id`, `created_at` and `alive`; order_env()/order_status() give its filter keys.
-template <class Record>
-class Table {
- public:
-  Table() = default;
-  Table(const Table&) = delete;  // the index points at slots_
-  Table& operator=(const Table&) = delete;
-
-  Slot insert(Record r) {
-    Slot s;
-    if (!free_.empty()) {
-      s = free_.back();
-      free_.pop_back();
-      slots_[s] = std::move(r);
-    } else {
-      s = slots_.push_back(std::move(r));
-    }
-    Record& rec = slots_[s];
-    rec.alive = true;
-    const std::uint32_t h = hash32(rec.id);
-    index_.part(h).insert(IdRef{s, h});
-    order_.add({rec.created_at, rec.id, s, order_env(rec), order_status(rec)});
-    return s;
-  }
-  void erase(Slot s) {
-    const std::uint32_t h = hash32(slots_[s].id);
-    index_.part(h).erase(IdRef{s, h});
-    order_.remove(s);
-    slots_[s] = Record{};
-    free_.push_back(s);
-  }
-  /// Keeps the status that lists filter on in step with the record's.
-  void status_changed(Slot s) { order_.set_status(s, order_status(slots_[s])); }
-  Slot find(std::string_view id) const {
-    Uuid u;
-    if (!Uuid::parse(id, u)) return kNone;
-    return find(u);
-  }
-  Slot find(const Uuid& u) const {
-    const auto& part = index_.part(hash32(u));
-    auto it = part.find(u);
-    return it == part.end() ? kNone : it->slot;
-  }
-  Record& operator[](Slot s) { return slots_[s]; }
-  const Record& operator[](Slot s) const { return slots_[s]; }
-  std::size_t size() const noexcept { return order_.size(); }
-  std::size_t capacity() const noexcept { return slots_.size(); }
-  /// The creation order, ready to walk.
-  const OrderIndex& order() const {
-    order_.normalize();
-    return order_;
-  }
-  void clear() {
-    slots_.clear();
-    free_.clear();
-    index_.clear();
-    order_.clear();
-  }
-
- private:
-  // The id index holds 8-byte entries, a slot and 32 bits of the id's hash, and compares ids in
-  // the records (sharded: see sharded.hpp): 16 MB for a million records instead of the 48 of (id,
-  // slot) pairs, and a rehash moves entries without reading records.
-  struct IdRef {
-    Slot slot;
-    std::uint32_t hash;
-  };
-  static std::uint32_t hash32(const Uuid& u) noexcept {
-    const std::uint64_t h = u.hi ^ (u.lo * 0x9e3779b97f4a7c15ull);
-    return static_cast<std::uint32_t>(h ^ (h >> 32));
-  }
-  struct IdHash {
-    using is_transparent = void;
-    std::size_t operator()(const IdRef& r) const noexcept { return r.hash; }
-    std::size_t operator()(const Uuid& u) const noexcept { return hash32(u); }
-  };
-  struct IdEq {
-    using is_transparent = void;
-    const SlotStore<Record>* slots;
-    // Each record has one entry: an insert or an erase matches by slot.
-    bool operator()(const IdRef& a, const IdRef& b) const noexcept { return a.slot == b.slot; }
-    bool operator()(const Uuid& u, const IdRef& r) const noexcept {
-      return (*slots)[r.slot].id == u;
-    }
-    bool operator()(const IdRef& r, const Uuid& u) const noexcept {
-      return (*slots)[r.slot].id == u;
-    }
-  };
-
-  SlotStore<Record> slots_;
-  std::vector<Slot> free_;
-  Sharded<boost::unordered_flat_set<IdRef, IdHash, IdEq, HugePageAllocator<IdRef>>> index_{
-      std::size_t{0}, IdHash{}, IdEq{&slots_}};
-  OrderIndex order_;
+/// Live members of one asynchronous kind in an environment (or the whole cloud), by status.
+struct KindCounts {
+  std::uint32_t live = 0;
+  std::uint32_t by_status[5] = {};  // indexed by the kind's status
 };
 
 struct EnvRecord {
@@ -184,8 +52,8 @@ struct EnvRecord {
   Cidr cidr;
   TimePoint created_at, updated_at;
   IpPool ips;
-  std::uint32_t vms = 0, volumes = 0, security_groups = 0;  // live members, any status
-  std::uint32_t vm_status[4] = {}, volume_status[5] = {};   // live members by status
+  std::uint32_t security_groups = 0;  // live members
+  KindCounts vms, volumes;
   bool alive = false;
 };
 
@@ -199,37 +67,32 @@ struct SgRecord {
   bool alive = false;
 };
 
-struct VmRecord {
+/// What every asynchronous resource has: the engine (async_resources.cpp) works on this part.
+struct AsyncRecord {
   Uuid id;
   std::string name;
   std::uint32_t error = 0;  // an interned message; 0: none
+  TimePoint created_at, updated_at;
+  std::uint64_t generation = 0;  // how many earlier resources had its name there
+  Slot env = kNone;
+  Slot task = kNone;  // the latest task
+  std::uint8_t status = 0;
+  bool alive = false;
+};
+
+struct VmRecord : AsyncRecord {
   std::vector<Slot> security_groups;
   std::vector<Slot> volumes;
-  TimePoint created_at, updated_at;
-  std::uint64_t generation = 0;
-  Slot env = kNone;
-  Slot task = kNone;        // the latest task
   std::uint32_t image = 0;  // interned
   std::uint32_t memory_mb = 0;
   std::uint32_t ip = 0;  // 0: none
   std::uint8_t cpu = 0;
-  VmStatus status = VmStatus::creating;
-  bool alive = false;
 };
 
-struct VolumeRecord {
-  Uuid id;
-  std::string name;
-  std::uint32_t error = 0;
-  TimePoint created_at, updated_at;
-  std::uint64_t generation = 0;
-  Slot env = kNone;
-  Slot task = kNone;
+struct VolumeRecord : AsyncRecord {
   Slot vm = kNone;
   std::uint32_t size_gb = 0;
   VolumeType type = VolumeType::standard;
-  VolumeStatus status = VolumeStatus::creating;
-  bool alive = false;
 };
 
 struct TaskRecord {
@@ -254,10 +117,7 @@ inline Slot order_env(const EnvRecord&) {
 inline Slot order_env(const SgRecord& r) {
   return r.env;
 }
-inline Slot order_env(const VmRecord& r) {
-  return r.env;
-}
-inline Slot order_env(const VolumeRecord& r) {
+inline Slot order_env(const AsyncRecord& r) {
   return r.env;
 }
 inline Slot order_env(const TaskRecord&) {
@@ -269,15 +129,26 @@ inline std::uint8_t order_status(const EnvRecord&) {
 inline std::uint8_t order_status(const SgRecord&) {
   return 0;
 }
-inline std::uint8_t order_status(const VmRecord& r) {
-  return static_cast<std::uint8_t>(r.status);
-}
-inline std::uint8_t order_status(const VolumeRecord& r) {
-  return static_cast<std::uint8_t>(r.status);
+inline std::uint8_t order_status(const AsyncRecord& r) {
+  return r.status;
 }
 inline std::uint8_t order_status(const TaskRecord& r) {
   return static_cast<std::uint8_t>(r.state);
 }
+
+/// The public snapshot of each asynchronous kind.
+template <class Record>
+struct RecordTraits;
+template <>
+struct RecordTraits<VmRecord> {
+  using Snapshot = Vm;
+  using Status = VmStatus;
+};
+template <>
+struct RecordTraits<VolumeRecord> {
+  using Snapshot = Volume;
+  using Status = VolumeStatus;
+};
 
 struct FaultRecord {
   Fault fault;
@@ -289,7 +160,7 @@ class Core : public std::enable_shared_from_this<Core> {
  public:
   Core(ManagerOptions options, Clock& clock);
 
-  // Environments, security groups (environments.cpp, security_groups.cpp).
+  // Environments, security groups (environments.cpp).
   Result<Environment> create_environment(const EnvironmentSpec& spec);
   Result<Environment> get_environment(std::string_view id) const;
   Listing<Environment> list_environments(const EnvironmentFilter& f, Page p) const;
@@ -299,15 +170,20 @@ class Core : public std::enable_shared_from_this<Core> {
   Listing<SecurityGroup> list_security_groups(const SecurityGroupFilter& f, Page p) const;
   Result<Ok> delete_security_group(std::string_view id);
 
-  // VMs (vms.cpp), volumes (volumes.cpp).
+  // VMs (vms.cpp), volumes (volumes.cpp); what they share runs on the lifecycle engine
+  // (async_resources.cpp).
   Result<Operation<Vm>> create_vm(const VmSpec& spec);
-  Result<Vm> get_vm(std::string_view id) const;
-  Listing<Vm> list_vms(const VmFilter& f, Page p) const;
-  Result<Operation<Vm>> delete_vm(std::string_view id);
+  Result<Vm> get_vm(std::string_view id) const { return get_async<VmRecord>(id); }
+  Listing<Vm> list_vms(const VmFilter& f, Page p) const { return list_async<VmRecord>(f, p); }
+  Result<Operation<Vm>> delete_vm(std::string_view id) { return delete_async<VmRecord>(id); }
   Result<Operation<Volume>> create_volume(const VolumeSpec& spec);
-  Result<Volume> get_volume(std::string_view id) const;
-  Listing<Volume> list_volumes(const VolumeFilter& f, Page p) const;
-  Result<Operation<Volume>> delete_volume(std::string_view id);
+  Result<Volume> get_volume(std::string_view id) const { return get_async<VolumeRecord>(id); }
+  Listing<Volume> list_volumes(const VolumeFilter& f, Page p) const {
+    return list_async<VolumeRecord>(f, p);
+  }
+  Result<Operation<Volume>> delete_volume(std::string_view id) {
+    return delete_async<VolumeRecord>(id);
+  }
   Result<Volume> attach_volume(std::string_view volume_id, std::string_view vm_id);
   Result<Volume> detach_volume(std::string_view volume_id);
 
@@ -336,15 +212,14 @@ class Core : public std::enable_shared_from_this<Core> {
   void shutdown();
 
   // Persistence (persistence.cpp).
-  /// Replays the store's journal, then records every change to it. Once, before any other use.
+  /// Replays the store's journal (migrating an older format), then records every change to
+  /// it. Once, before any other use.
   void open_store(std::shared_ptr<Store> store);
   /// Returns once every change recorded so far is durable (no-op without a store, or when
   /// the manager was told not to wait).
   void sync() const;
   void after_durable(std::function<void(bool)> callback) const;
   bool durable() const noexcept { return store_ != nullptr; }
-  /// Records the virtual clock's time if it moved since the last record.
-  void record_clock();
 
  private:
   using Lock = std::unique_lock<std::mutex>;
@@ -352,62 +227,132 @@ class Core : public std::enable_shared_from_this<Core> {
 
   /// The clock's time, or while replaying the journal, the time of the record being replayed.
   TimePoint current_time() const { return replay_at_ ? *replay_at_ : clock_.now(); }
-  /// Appends a change to the journal (under mutex_). Without a store, or while replaying, it
-  /// does nothing and does not even encode the body.
-  template <class Body>
-  void record(std::string_view kind, Body&& body, bool truncates = false) {
-    if (store_ && !replay_at_) append_record(kind, body(), truncates);
-  }
-  void append_record(std::string_view kind, std::string body, bool truncates);
-  void replay(const Store::Record& r);
-  void reset_to(std::uint64_t seed, const Settings& settings);
 
-  // Snapshots.
+  // ---- the journal (persistence.cpp) ----
+  /// Appends what a change decided to the journal (under mutex_); nothing without a store or
+  /// while replaying.
+  template <class Event>
+  void record(const Event& e);
+  void append_record(std::string_view kind, std::string body, bool truncates);
+  /// The virtual clock moved (its listener): journals the time, so a restart resumes there.
+  void clock_moved(TimePoint now);
+  /// Replays one record of the current format: decodes it and applies it.
+  void replay(const Store::Record& r);
+  /// Replays one record of the command journal (format 1) through the public calls
+  /// (journal_v1.cpp); the calls journal their outcomes, which replace the old records.
+  void replay_v1(const Store::Record& r);
+
+  // ---- applying what was decided: the same code live and on replay ----
+  void apply(const Reset& e);
+  void apply(const SettingsChanged& e);
+  void apply(const ClockMoved&) {}
+  Slot apply(const EnvironmentCreated& e);
+  void apply(const EnvironmentDeleted& e);
+  Slot apply(const SecurityGroupCreated& e);
+  void apply(const SecurityGroupDeleted& e);
+  Slot apply(const VmCreated& e);
+  Slot apply(const VolumeCreated& e);
+  Slot apply(const DeletionStarted& e, Callbacks& cbs);
+  void apply(const TaskCompleted& e, Callbacks& cbs);
+  void apply(const VolumeAttached& e);
+  void apply(const VolumeDetached& e);
+  void apply(const FaultAdded& e);
+  void apply(const FaultRemoved& e);
+  void apply(const FaultsCleared& e);
+  /// A slot named by a replayed record; a record naming nothing is a corrupt journal.
+  template <class Record>
+  Slot existing(const Table<Record>& table, const Uuid& id, std::string_view what) const;
+
+  // ---- snapshots ----
   Environment snapshot(const EnvRecord& r) const;
   SecurityGroup snapshot(const SgRecord& r) const;
   Vm snapshot(const VmRecord& r, TimePoint now) const;
   Volume snapshot(const VolumeRecord& r, TimePoint now) const;
   Task snapshot(const TaskRecord& r) const;
   int progress(Slot task, TimePoint now) const;
+  /// The fields every asynchronous resource's snapshot has.
+  template <class Snapshot>
+  void snapshot_common(const AsyncRecord& r, TimePoint now, Snapshot& out) const;
 
-  // Tasks and their timers.
+  // ---- the lifecycle engine (async_resources.cpp) ----
+  template <class Record>
+  Table<Record>& table();
+  template <class Record>
+  const Table<Record>& table() const;
+  template <class Record>
+  NameTable& names();
+  template <class Record>
+  const NameTable& names() const;
+  template <class Record>
+  static const Lifecycle& lifecycle();
+  template <class Record>
+  static KindCounts EnvRecord::*env_counts();
+  template <class Record, class Counts>
+  static auto* global_counts(Counts& counts) {
+    if constexpr (std::is_same_v<Record, VmRecord>)
+      return counts.vms;
+    else
+      return counts.volumes;
+  }
+
+  /// What starting a creation decided: the ids and the draws of the task.
+  struct Creation {
+    Uuid id;
+    TaskStart start;
+    Rng rng;  // for the kind's own draws, after the common ones
+  };
+  /// Checks the name is free in the environment, then draws the id and the task's outcome.
+  template <class Record>
+  Result<Creation> begin_creation(Slot env, std::string_view name);
+  /// Inserts a new record (its kind's fields set) in its create step's status and starts
+  /// its creation task.
+  template <class Record>
+  Slot insert_async(Record r, Slot env, const Uuid& id, const TaskStart& start);
+  template <class Record>
+  Result<typename RecordTraits<Record>::Snapshot> get_async(std::string_view id) const;
+  template <class Record, class KindFilter>
+  Listing<typename RecordTraits<Record>::Snapshot> list_async(const KindFilter& f, Page p) const;
+  template <class Record>
+  Result<Operation<typename RecordTraits<Record>::Snapshot>> delete_async(std::string_view id);
+  /// Why a resource may not be deleted now (a volume in use), if it may not.
+  std::optional<Error> deletion_blocked(const VmRecord&) const { return std::nullopt; }
+  std::optional<Error> deletion_blocked(const VolumeRecord& v) const;
+  template <class Record>
+  void set_status(Slot slot, std::uint8_t status);
+  /// Decides how a due task's step ends (live), then applies and journals it.
+  void complete(Slot task, Callbacks& cbs);
+  template <class Record>
+  void finish_step(Slot task, const Step& step, const TaskCompleted& e, Callbacks& cbs);
+  template <class Record>
+  void run_effects(Slot slot, Effect effects, std::uint32_t ip, TimePoint now);
+  template <class Record>
+  void remove_record(Slot slot);
+
+  // ---- tasks and their timers (core.cpp) ----
   Rng draw(std::string_view kind, Slot env, std::string_view name, std::uint64_t generation,
            std::string_view purpose) const;
+  /// Draws a task's id and duration for `step` and peeks at the fail_next faults.
+  TaskStart start_of(const Step& step, Rng& rng, TimePoint now) const;
   /// Records a started task and schedules it; `previous` is the resource's task before it.
-  Slot start_task(TaskKind kind, const Uuid& task_id, const Uuid& resource, Slot resource_slot,
-                  Slot previous, TimePoint now, double seconds);
-  bool take_forced_failure(TaskKind kind);
+  Slot start_task(TaskKind kind, const TaskStart& start, const Uuid& resource, Slot resource_slot,
+                  Slot previous, TimePoint now);
+  bool has_forced_failure(TaskKind kind) const;
+  void take_forced_failure(TaskKind kind);
   void settle(Slot task, TaskState state, std::uint32_t error, TimePoint now, Callbacks& out);
   /// Error messages are few and repeat: records keep a 4-byte id (0 is none).
   std::uint32_t intern_message(std::string_view m);
-  /// Completes a due task: moves its resource, records it. Under mutex_.
-  void complete(Slot task, TimePoint now, Callbacks& cbs);
   /// The clock's timer: completes the earliest due task, then re-arms.
   void on_timer(std::uint64_t epoch);
   /// Keeps one clock timer armed at the earliest pending due time (none when nothing pends).
   void arm();
   void disarm();
-  void complete_vm_create(TaskRecord& t, TimePoint now, Callbacks& cbs);
-  void complete_vm_delete(TaskRecord& t, TimePoint now, Callbacks& cbs);
-  void complete_volume_create(TaskRecord& t, TimePoint now, Callbacks& cbs);
-  void complete_volume_delete(TaskRecord& t, TimePoint now, Callbacks& cbs);
   void revoke_creation(Slot task, TimePoint now, Callbacks& cbs);
   void run(Callbacks& cbs, const Task& task) const;
 
-  /// Deleting a VM or a volume (deletion.cpp): 404 when unknown, `blocked` may refuse (409);
-  /// from creating it revokes the creation; while deleting it returns the same task.
-  template <class Record, class Snapshot>
-  Result<Operation<Snapshot>> delete_async(
-      Table<Record>& table, std::string_view id, std::string_view noun,
-      const std::function<std::optional<Error>(const Record&)>& blocked);
-
-  // VM/volume helpers.
-  void set_vm_status(Slot vm, VmStatus s);
-  void set_volume_status(Slot volume, VolumeStatus s);
+  // VM and volume specifics (vms.cpp, volumes.cpp).
   void detach(VolumeRecord& v, Slot volume_slot, TimePoint now);
-  void remove_vm(Slot vm, TimePoint now);
-  void remove_volume(Slot vol);
   std::uint32_t intern_image(std::string_view image);
+  void reset_to(std::uint64_t seed, const Settings& settings);
 
   friend class ::mockcloud::OperationBase;
 
@@ -447,8 +392,17 @@ class Core : public std::enable_shared_from_this<Core> {
   std::uint64_t faults_created_ = 0;
   StatusCounts status_counts_;
   std::shared_ptr<Store> store_;
+  std::uint64_t clock_listener_ = 0;  // the virtual clock's listener, while a store is open
+  std::vector<Store::Record>* migrated_ = nullptr;  // while migrating: the new journal
   std::optional<TimePoint> replay_at_;  // set while replaying
   TimePoint last_recorded_at_{};
 };
+
+template <class Event>
+void Core::record(const Event& e) {
+  // While migrating an older journal, the replayed calls write the new one.
+  if (!store_ || (replay_at_ && !migrated_)) return;
+  append_record(Event::kind, encode(e), std::is_same_v<Event, Reset>);
+}
 
 }  // namespace mockcloud::detail

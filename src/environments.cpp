@@ -2,7 +2,6 @@
 #include <fmt/format.h>
 
 #include "core.hpp"
-#include "journal_codec.hpp"
 #include "listing.hpp"
 #include "validate.hpp"
 
@@ -10,27 +9,34 @@ namespace mockcloud::detail {
 
 Result<Environment> Core::create_environment(const EnvironmentSpec& spec) {
   if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
-  const Cidr cidr = *Cidr::parse(spec.cidr);
   std::lock_guard lock(mutex_);
-  NameEntry& name = env_names_.entry({0, spec.name});
+  const NameEntry& name = env_names_.entry({0, spec.name});
   if (name.live != kNone)
     return Error::conflict(fmt::format("Environment name '{}' already exists", spec.name));
   Rng rng = draw("environment", kNone, spec.name, name.generation, "create");
-  const TimePoint now = current_time();
+  const EnvironmentCreated e{Uuid::from_rng(rng), spec};
+  const Slot slot = apply(e);
+  record(e);
+  return snapshot(envs_[slot]);
+}
+
+Slot Core::apply(const EnvironmentCreated& e) {
+  const auto cidr = Cidr::parse(e.spec.cidr);
+  if (!cidr) throw StoreError("journal record is corrupt (a bad CIDR)");
+  NameEntry& name = env_names_.entry({0, e.spec.name});
   EnvRecord r;
-  r.id = Uuid::from_rng(rng);
-  r.name = spec.name;
-  r.scope =
-      scopes_.try_emplace(spec.name, static_cast<std::uint32_t>(scopes_.size() + 1)).first->second;
-  r.description = spec.description;
-  r.cidr = cidr;
-  r.ips = IpPool(cidr);
-  r.created_at = r.updated_at = now;
+  r.id = e.id;
+  r.name = e.spec.name;
+  r.scope = scopes_.try_emplace(e.spec.name, static_cast<std::uint32_t>(scopes_.size() + 1))
+                .first->second;
+  r.description = e.spec.description;
+  r.cidr = *cidr;
+  r.ips = IpPool(*cidr);
+  r.created_at = r.updated_at = current_time();
   const Slot slot = envs_.insert(std::move(r));
   name.live = slot;
   ++name.generation;
-  record("environment.create", [&] { return std::string(encode(spec)); });
-  return snapshot(envs_[slot]);
+  return slot;
 }
 
 Result<Environment> Core::get_environment(std::string_view id) const {
@@ -52,14 +58,20 @@ Result<Ok> Core::delete_environment(std::string_view id) {
   const Slot s = envs_.find(id);
   if (s == kNone) return Error::not_found(fmt::format("Environment {} not found", id));
   const EnvRecord& e = envs_[s];
-  if (e.vms || e.volumes || e.security_groups)
+  if (e.vms.live || e.volumes.live || e.security_groups)
     return Error::conflict(fmt::format(
         "Environment {} is not empty: it holds {} VM(s), {} volume(s) and {} security group(s)", id,
-        e.vms, e.volumes, e.security_groups));
-  env_names_.entry({0, e.name}).live = kNone;
-  record("environment.delete", [&] { return std::string(Writer().str(e.id.to_string()).take()); });
-  envs_.erase(s);
+        e.vms.live, e.volumes.live, e.security_groups));
+  const EnvironmentDeleted event{e.id};
+  apply(event);
+  record(event);
   return Ok{};
+}
+
+void Core::apply(const EnvironmentDeleted& e) {
+  const Slot s = existing(envs_, e.id, "environment");
+  env_names_.entry({0, envs_[s].name}).live = kNone;
+  envs_.erase(s);
 }
 
 // ---- security groups ----
@@ -70,21 +82,35 @@ Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec)
   const Slot env = envs_.find(spec.environment_id);
   if (env == kNone)
     return Error::not_found(fmt::format("Environment {} not found", spec.environment_id));
-  NameEntry& name = sg_names_.entry({envs_[env].scope, spec.name});
+  const NameEntry& name = sg_names_.entry({envs_[env].scope, spec.name});
   if (name.live != kNone)
     return Error::conflict(fmt::format("Security group name '{}' already exists in environment {}",
                                        spec.name, spec.environment_id));
   Rng rng = draw("security_group", env, spec.name, name.generation, "create");
-  const TimePoint now = current_time();
+  SecurityGroupCreated e{Uuid::from_rng(rng), {}, spec};
+  for (std::size_t i = 0; i < spec.rules.size(); ++i)
+    e.rule_ids.push_back(Uuid::from_rng(rng));
+  const Slot slot = apply(e);
+  record(e);
+  return snapshot(sgs_[slot]);
+}
+
+Slot Core::apply(const SecurityGroupCreated& e) {
+  const SecurityGroupSpec& spec = e.spec;
+  const Slot env = envs_.find(spec.environment_id);
+  if (env == kNone || e.rule_ids.size() != spec.rules.size())
+    throw StoreError("journal record is corrupt (a security group)");
+  NameEntry& name = sg_names_.entry({envs_[env].scope, spec.name});
   SgRecord r;
-  r.id = Uuid::from_rng(rng);
+  r.id = e.id;
   r.name = spec.name;
   r.description = spec.description;
   r.env = env;
-  r.created_at = r.updated_at = now;
-  for (const auto& rs : spec.rules) {
+  r.created_at = r.updated_at = current_time();
+  for (std::size_t i = 0; i < spec.rules.size(); ++i) {
+    const SecurityRuleSpec& rs = spec.rules[i];
     SecurityRule rule;
-    rule.id = Uuid::from_rng(rng).to_string();
+    rule.id = e.rule_ids[i].to_string();
     rule.direction = *from_string<Direction>(rs.direction);
     rule.protocol = *from_string<Protocol>(rs.protocol);
     rule.port_range_min = rs.port_range_min;
@@ -96,8 +122,7 @@ Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec)
   name.live = slot;
   ++name.generation;
   ++envs_[env].security_groups;
-  record("security_group.create", [&] { return std::string(encode(spec)); });
-  return snapshot(sgs_[slot]);
+  return slot;
 }
 
 Result<SecurityGroup> Core::get_security_group(std::string_view id) const {
@@ -123,15 +148,21 @@ Result<Ok> Core::delete_security_group(std::string_view id) {
   std::lock_guard lock(mutex_);
   const Slot s = sgs_.find(id);
   if (s == kNone) return Error::not_found(fmt::format("Security group {} not found", id));
-  SgRecord& sg = sgs_[s];
+  const SgRecord& sg = sgs_[s];
   if (sg.users)
     return Error::conflict(fmt::format("Security group {} is in use by {} VM(s)", id, sg.users));
+  const SecurityGroupDeleted e{sg.id};
+  apply(e);
+  record(e);
+  return Ok{};
+}
+
+void Core::apply(const SecurityGroupDeleted& e) {
+  const Slot s = existing(sgs_, e.id, "security group");
+  const SgRecord& sg = sgs_[s];
   sg_names_.entry({envs_[sg.env].scope, sg.name}).live = kNone;
   --envs_[sg.env].security_groups;
-  record("security_group.delete",
-         [&] { return std::string(Writer().str(sg.id.to_string()).take()); });
   sgs_.erase(s);
-  return Ok{};
 }
 
 }  // namespace mockcloud::detail

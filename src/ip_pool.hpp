@@ -27,9 +27,9 @@ class IpPool {
   /// Number of host addresses (network and broadcast excluded).
   std::uint64_t hosts() const noexcept { return cidr_.size() - 2; }
 
-  /// Takes the host with offset `preferred` (1..size-2) or, if taken, the next free one after it
+  /// The host with offset `preferred` (1..size-2) or, if taken, the next free one after it
   /// (wrapping). nullopt when the network is full.
-  std::optional<Ipv4Address> take(std::uint64_t preferred) {
+  std::optional<Ipv4Address> peek(std::uint64_t preferred) const {
     if (free_ == 0) return std::nullopt;
     const std::uint64_t size = cidr_.size();
     std::uint64_t word = preferred / 64;
@@ -38,16 +38,29 @@ class IpPool {
     for (std::size_t step = 0; step <= words_.size(); ++step) {
       if (candidates) {
         const std::uint64_t offset = word * 64 + std::countr_zero(candidates);
-        if (offset < size) {
-          set(offset);
-          --free_;
+        if (offset < size)
           return Ipv4Address{cidr_.network().to_uint() + static_cast<std::uint32_t>(offset)};
-        }
       }
       word = (word + 1) % words_.size();
       candidates = ~words_[word];
     }
     return std::nullopt;
+  }
+
+  /// Takes what peek(preferred) gives.
+  std::optional<Ipv4Address> take(std::uint64_t preferred) {
+    auto a = peek(preferred);
+    if (a) take_exact(*a);
+    return a;
+  }
+
+  /// Takes `a`; false when it is not a free host address of the network.
+  bool take_exact(Ipv4Address a) {
+    const std::uint64_t offset = a.to_uint() - cidr_.network().to_uint();
+    if (!cidr_.contains(a) || test(offset)) return false;
+    set(offset);
+    --free_;
+    return true;
   }
 
   void release(Ipv4Address a) {

@@ -1,4 +1,5 @@
-// A compact binary encoding for journal records: varints, length-prefixed strings, doubles.
+// A compact binary encoding for journal records: varints, length-prefixed strings, doubles; and
+// encode()/decode() of any described struct, member by member in declaration order.
 #pragma once
 
 #include <cstdint>
@@ -6,7 +7,16 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
+#include <boost/describe/members.hpp>
+#include <boost/mp11/algorithm.hpp>
+#include <fmt/format.h>
+
+#include "mockcloud/random.hpp"
+#include "mockcloud/resources.hpp"
+#include "mockcloud/settings.hpp"
 #include "mockcloud/store.hpp"
 
 namespace mockcloud::detail {
@@ -83,6 +93,7 @@ class Reader {
     in_.remove_prefix(n);
     return s;
   }
+  std::size_t remaining() const noexcept { return in_.size(); }
   template <class T>
   std::optional<T> opt() {
     if (!u64()) return std::nullopt;
@@ -101,21 +112,112 @@ class Reader {
   std::string_view in_;
 };
 
-}  // namespace mockcloud::detail
+// ---- described structs ----
 
-#include "mockcloud/faults.hpp"
-#include "mockcloud/resources.hpp"
-#include "mockcloud/settings.hpp"
+template <class T>
+void encode(Writer& w, const T& v);
+template <class T>
+void decode(Reader& r, T& v);
 
-namespace mockcloud::detail {
+namespace codec {
 
-// The bodies of journal records (persistence.cpp).
-std::string encode(const EnvironmentSpec& s);
-std::string encode(const SecurityGroupSpec& s);
-std::string encode(const VmSpec& s);
-std::string encode(const VolumeSpec& s);
-std::string encode(const FaultSpec& s);
-std::string encode(const Settings& s);
-std::string encode_reset(std::uint64_t seed, const Settings& s);
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+struct is_vector : std::false_type {};
+template <class T>
+struct is_vector<std::vector<T>> : std::true_type {};
+template <class T>
+constexpr bool described = boost::describe::has_describe_members<T>::value;
+
+}  // namespace codec
+
+template <class T>
+void encode(Writer& w, const T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    w.u64(v);
+  } else if constexpr (std::is_enum_v<T>) {
+    w.str(to_string(v));  // by wire name: a reordered enum keeps old journals readable
+  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    w.i64(v);
+  } else if constexpr (std::is_integral_v<T>) {
+    w.u64(v);
+  } else if constexpr (std::is_same_v<T, double>) {
+    w.f64(v);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    w.str(v);
+  } else if constexpr (std::is_same_v<T, TimePoint>) {
+    w.i64(v.time_since_epoch().count());
+  } else if constexpr (std::is_same_v<T, Uuid>) {
+    w.u64(v.hi).u64(v.lo);
+  } else if constexpr (std::is_same_v<T, Settings>) {
+    for (const auto& f : setting_fields())
+      w.f64(v.*f.member);
+  } else if constexpr (codec::is_optional<T>::value) {
+    w.u64(v.has_value());
+    if (v) encode(w, *v);
+  } else if constexpr (codec::is_vector<T>::value) {
+    w.u64(v.size());
+    for (const auto& e : v)
+      encode(w, e);
+  } else {
+    static_assert(codec::described<T>, "no journal encoding for this type");
+    using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
+    boost::mp11::mp_for_each<Members>([&](auto m) { encode(w, v.*m.pointer); });
+  }
+}
+
+template <class T>
+void decode(Reader& r, T& v) {
+  if constexpr (std::is_same_v<T, bool>) {
+    v = r.u64() != 0;
+  } else if constexpr (std::is_enum_v<T>) {
+    const auto name = r.str();
+    const auto e = from_string<T>(name);
+    if (!e) throw StoreError(fmt::format("journal record is corrupt (unknown value '{}')", name));
+    v = *e;
+  } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
+    v = static_cast<T>(r.i64());
+  } else if constexpr (std::is_integral_v<T>) {
+    v = static_cast<T>(r.u64());
+  } else if constexpr (std::is_same_v<T, double>) {
+    v = r.f64();
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    v = r.str();
+  } else if constexpr (std::is_same_v<T, TimePoint>) {
+    v = TimePoint{Duration{r.i64()}};
+  } else if constexpr (std::is_same_v<T, Uuid>) {
+    v.hi = r.u64();
+    v.lo = r.u64();
+  } else if constexpr (std::is_same_v<T, Settings>) {
+    for (const auto& f : setting_fields())
+      v.*f.member = r.f64();
+  } else if constexpr (codec::is_optional<T>::value) {
+    if (r.u64())
+      decode(r, v.emplace());
+    else
+      v.reset();
+  } else if constexpr (codec::is_vector<T>::value) {
+    const auto n = r.u64();
+    if (n > r.remaining()) throw StoreError("journal record is corrupt (size)");  // >= 1 byte each
+    v.assign(n, {});
+    for (auto& e : v)
+      decode(r, e);
+  } else {
+    static_assert(codec::described<T>, "no journal decoding for this type");
+    using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
+    boost::mp11::mp_for_each<Members>([&](auto m) { decode(r, v.*m.pointer); });
+  }
+}
+
+/// The body of a record.
+template <class T>
+std::string encode(const T& v) {
+  Writer w;
+  encode(w, v);
+  return w.take();
+}
 
 }  // namespace mockcloud::detail

@@ -125,10 +125,6 @@ void ResourceManager::after_durable(std::function<void(bool)> callback) {
 bool ResourceManager::durable() const noexcept {
   return core_->durable();
 }
-void ResourceManager::record_clock() {
-  core_->record_clock();
-  core_->sync();
-}
 std::optional<int> ResourceManager::draw_route_fault(std::string_view route) {
   return core_->draw_route_fault(route);
 }

@@ -1,4 +1,7 @@
-// The journal: what each change records, and how a journal is replayed into a fresh Core.
+// The journal: recording what each change decided, and loading a journal back (migrating a
+// journal of commands, the format before, into a journal of outcomes).
+#include <boost/mp11/algorithm.hpp>
+#include <boost/mp11/list.hpp>
 #include <fmt/format.h>
 
 #include "core.hpp"
@@ -6,66 +9,19 @@
 
 namespace mockcloud::detail {
 
-// ---- encoding of record bodies ----
-
-std::string encode(const EnvironmentSpec& s) {
-  return Writer().str(s.name).str(s.cidr).str(s.description).take();
-}
-
-std::string encode(const SecurityGroupSpec& s) {
-  Writer w;
-  w.str(s.name).str(s.environment_id).str(s.description).u64(s.rules.size());
-  for (const auto& r : s.rules)
-    w.str(r.direction)
-        .str(r.protocol)
-        .opt(r.port_range_min)
-        .opt(r.port_range_max)
-        .str(r.remote_cidr);
-  return w.take();
-}
-
-std::string encode(const VmSpec& s) {
-  Writer w;
-  w.str(s.name).str(s.environment_id).i64(s.cpu).i64(s.memory_mb).str(s.image);
-  w.u64(s.security_group_ids.size());
-  for (const auto& id : s.security_group_ids)
-    w.str(id);
-  return w.take();
-}
-
-std::string encode(const VolumeSpec& s) {
-  return Writer().str(s.name).str(s.environment_id).i64(s.size_gb).str(s.volume_type).take();
-}
-
-std::string encode(const FaultSpec& s) {
-  return Writer()
-      .opt(s.operation)
-      .opt(s.fail_next)
-      .opt(s.route)
-      .opt(s.status)
-      .opt(s.rate)
-      .opt(s.latency_ms)
-      .take();
-}
-
-std::string encode(const Settings& s) {
-  Writer w;
-  for (const auto& f : setting_fields())
-    w.f64(s.*f.member);
-  return w.take();
-}
-
-std::string encode_reset(std::uint64_t seed, const Settings& s) {
-  return Writer().u64(seed).take() + encode(s);
-}
-
 namespace {
 
-Settings decode_settings(Reader& r) {
-  Settings s;
-  for (const auto& f : setting_fields())
-    s.*f.member = r.f64();
-  return s;
+/// Every kind of record of the current format.
+using Events = boost::mp11::mp_list<Reset, SettingsChanged, ClockMoved, EnvironmentCreated,
+                                    EnvironmentDeleted, SecurityGroupCreated, SecurityGroupDeleted,
+                                    VmCreated, VolumeCreated, DeletionStarted, TaskCompleted,
+                                    VolumeAttached, VolumeDetached, FaultAdded, FaultRemoved,
+                                    FaultsCleared>;
+
+bool is_current_kind(std::string_view kind) {
+  bool found = false;
+  boost::mp11::mp_for_each<Events>([&](auto e) { found = found || decltype(e)::kind == kind; });
+  return found;
 }
 
 }  // namespace
@@ -73,9 +29,15 @@ Settings decode_settings(Reader& r) {
 // ---- recording ----
 
 void Core::append_record(std::string_view kind, std::string body, bool truncates) {
-  const TimePoint now = clock_.now();
+  const TimePoint now = current_time();
   last_recorded_at_ = now;
-  store_->append({now.time_since_epoch().count(), std::string(kind), std::move(body), truncates});
+  Store::Record r{now.time_since_epoch().count(), std::string(kind), std::move(body), truncates};
+  if (migrated_) {
+    if (truncates) migrated_->clear();
+    migrated_->push_back(std::move(r));
+  } else {
+    store_->append(std::move(r));
+  }
 }
 
 void Core::sync() const {
@@ -87,28 +49,42 @@ void Core::after_durable(std::function<void(bool)> callback) const {
   store_->after_durable(std::move(callback));
 }
 
-void Core::record_clock() {
+void Core::clock_moved(TimePoint now) {
   std::lock_guard lock(mutex_);
-  if (store_ && clock_.mode() == ClockMode::virtual_ && clock_.now() != last_recorded_at_)
-    record("clock", [&] { return std::string(); });
+  if (store_ && !closing_ && now != last_recorded_at_) record(ClockMoved{});
 }
 
-// ---- replay ----
+// ---- loading ----
 
 void Core::open_store(std::shared_ptr<Store> store) {
   store_ = std::move(store);
   bool empty = true;
   std::uint64_t seq = 0;
+  // A journal of an older format is replayed into a new one, which replaces it at the end.
+  std::vector<Store::Record> migrated;
+  if (store_->journal_format() < kJournalFormat) migrated_ = &migrated;
   store_->replay([&](const Store::Record& r) {
     empty = false;
     ++seq;
     try {
-      replay(r);
+      if (is_current_kind(r.kind)) {
+        replay(r);
+        if (migrated_) migrated_->push_back(r);
+      } else {
+        replay_v1(r);
+      }
     } catch (const Exception& e) {
+      throw StoreError(
+          fmt::format("replaying journal record {} ({}) failed: {}", seq, r.kind, e.what()));
+    } catch (const StoreError& e) {
       throw StoreError(
           fmt::format("replaying journal record {} ({}) failed: {}", seq, r.kind, e.what()));
     }
   });
+  if (migrated_) {
+    migrated_ = nullptr;
+    store_->rewrite(std::move(migrated));
+  }
   std::lock_guard lock(mutex_);
   if (replay_at_) {
     last_recorded_at_ = *replay_at_;
@@ -117,103 +93,30 @@ void Core::open_store(std::shared_ptr<Store> store) {
       v->advance_to(*replay_at_);
   }
   replay_at_.reset();
-  if (empty) record("init", [&] { return encode_reset(seed_, settings_); });
+  if (empty) record(Reset{seed_, settings_});
+  if (auto* v = dynamic_cast<VirtualClock*>(&clock_))
+    clock_listener_ = v->add_listener([this](TimePoint now) { clock_moved(now); });
   arm();  // operations in flight resume; a due time that passed fires at once, in due order
 }
 
 void Core::replay(const Store::Record& rec) {
   replay_at_ = TimePoint{Duration{rec.at}};
-  Reader r(rec.body);
-  const std::string_view kind = rec.kind;
-  auto check = [&](const auto& result) {
-    if (!result) throw Exception(result.error());
-  };
-  if (kind == "init" || kind == "reset") {
-    const auto seed = r.u64();
-    const Settings s = decode_settings(r);
+  Reader reader(rec.body);
+  Callbacks none;  // nobody waits on a replayed change
+  bool applied = false;
+  boost::mp11::mp_for_each<Events>([&](auto tag) {
+    using Event = decltype(tag);
+    if (applied || Event::kind != rec.kind) return;
+    Event e;
+    decode(reader, e);
+    if (reader.remaining() != 0) throw StoreError("journal record is corrupt (trailing bytes)");
     std::lock_guard lock(mutex_);
-    reset_to(seed, s);
-  } else if (kind == "clock") {
-    // Only the time matters.
-  } else if (kind == "environment.create") {
-    EnvironmentSpec s;
-    s.name = r.str();
-    s.cidr = r.str();
-    s.description = r.str();
-    check(create_environment(s));
-  } else if (kind == "environment.delete") {
-    check(delete_environment(r.str()));
-  } else if (kind == "security_group.create") {
-    SecurityGroupSpec s;
-    s.name = r.str();
-    s.environment_id = r.str();
-    s.description = r.str();
-    s.rules.resize(r.u64());
-    for (auto& rule : s.rules) {
-      rule.direction = r.str();
-      rule.protocol = r.str();
-      rule.port_range_min = r.opt<int>();
-      rule.port_range_max = r.opt<int>();
-      rule.remote_cidr = r.str();
-    }
-    check(create_security_group(s));
-  } else if (kind == "security_group.delete") {
-    check(delete_security_group(r.str()));
-  } else if (kind == "vm.create") {
-    VmSpec s;
-    s.name = r.str();
-    s.environment_id = r.str();
-    s.cpu = r.i64();
-    s.memory_mb = r.i64();
-    s.image = r.str();
-    s.security_group_ids.resize(r.u64());
-    for (auto& id : s.security_group_ids)
-      id = r.str();
-    check(create_vm(s));
-  } else if (kind == "vm.delete") {
-    check(delete_vm(r.str()));
-  } else if (kind == "volume.create") {
-    VolumeSpec s;
-    s.name = r.str();
-    s.environment_id = r.str();
-    s.size_gb = r.i64();
-    s.volume_type = r.str();
-    check(create_volume(s));
-  } else if (kind == "volume.delete") {
-    check(delete_volume(r.str()));
-  } else if (kind == "volume.attach") {
-    auto volume = r.str();
-    check(attach_volume(volume, r.str()));
-  } else if (kind == "volume.detach") {
-    check(detach_volume(r.str()));
-  } else if (kind == "task.fire") {
-    std::lock_guard lock(mutex_);
-    const Slot slot = tasks_.find(r.str());
-    if (slot == kNone || tasks_[slot].state != TaskState::started)
-      throw Exception(Error::not_found("the task that fired is unknown or already settled"));
-    Callbacks none;
-    complete(slot, *replay_at_, none);
-  } else if (kind == "settings") {
-    const Settings s = decode_settings(r);
-    std::lock_guard lock(mutex_);
-    settings_ = s;
-  } else if (kind == "fault.add") {
-    FaultSpec s;
-    s.operation = r.opt<std::string>();
-    s.fail_next = r.opt<std::int64_t>();
-    s.route = r.opt<std::string>();
-    s.status = r.opt<std::int64_t>();
-    s.rate = r.opt<double>();
-    s.latency_ms = r.opt<std::int64_t>();
-    check(add_fault(s));
-  } else if (kind == "fault.remove") {
-    check(remove_fault(r.str()));
-  } else if (kind == "fault.clear") {
-    clear_faults();
-  } else {
-    throw Exception(
-        Error::invalid({{{}, fmt::format("unknown record kind '{}'", kind), "value_error"}}));
-  }
+    if constexpr (std::is_same_v<Event, DeletionStarted> || std::is_same_v<Event, TaskCompleted>)
+      apply(e, none);
+    else
+      apply(e);
+    applied = true;
+  });
 }
 
 }  // namespace mockcloud::detail

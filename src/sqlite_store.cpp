@@ -95,7 +95,10 @@ class DirLock {
   int fd_ = -1;
 };
 
-void create_or_migrate(Db& db, const std::filesystem::path& file) {
+/// Creates the schema in an empty file, or checks and migrates the layout of an existing one;
+/// returns the schema version it then has (2 still holds a journal of commands, for the
+/// manager to migrate with rewrite()).
+int create_or_migrate(Db& db, const std::filesystem::path& file) {
   const auto app = db.scalar("PRAGMA application_id");
   const auto version = db.scalar("PRAGMA user_version");
   const auto tables = db.scalar("SELECT count(*) FROM sqlite_master");
@@ -105,9 +108,9 @@ void create_or_migrate(Db& db, const std::filesystem::path& file) {
         "CREATE TABLE events(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,"
         " body BLOB NOT NULL, wall_time INTEGER);"
         "PRAGMA application_id = 1296256068;"
-        "PRAGMA user_version = 2;"
+        "PRAGMA user_version = 3;"
         "COMMIT;");
-    return;
+    return kSqliteSchemaVersion;
   }
   if (app != kApplicationId)
     throw StoreError(
@@ -124,9 +127,11 @@ void create_or_migrate(Db& db, const std::filesystem::path& file) {
         "ALTER TABLE events ADD COLUMN wall_time INTEGER;"
         "PRAGMA user_version = 2;"
         "COMMIT;");
-  } else if (version != kSqliteSchemaVersion) {
-    throw StoreError(fmt::format("{} has an unknown schema version {}", file.string(), version));
+    return 2;
   }
+  if (version != 2 && version != kSqliteSchemaVersion)
+    throw StoreError(fmt::format("{} has an unknown schema version {}", file.string(), version));
+  return static_cast<int>(version);
 }
 
 class SqliteStore final : public Store {
@@ -134,7 +139,7 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const std::filesystem::path& dir)
       : lock_(prepare_dir(dir)), db_(dir / "mockcloud.db") {
     try {
-      create_or_migrate(db_, dir / "mockcloud.db");  // first: a foreign file stays untouched
+      schema_ = create_or_migrate(db_, dir / "mockcloud.db");  // first: a foreign file stays untouched
       db_.exec("PRAGMA journal_mode = WAL");
       db_.exec("PRAGMA synchronous = FULL");
     } catch (const StoreError& e) {
@@ -193,6 +198,34 @@ class SqliteStore final : public Store {
     return last_;
   }
 
+  int journal_format() const override { return schema_ >= 3 ? kJournalFormat : 1; }
+
+  void rewrite(std::vector<Record> records) override {
+    // On open, before any append: the writer thread is idle, so this thread may use the file.
+    std::lock_guard lock(mutex_);
+    if (!queue_.empty() || last_ != durable_) throw StoreError("rewrite() after append()");
+    sqlite3_stmt* insert =
+        db_.prepare("INSERT INTO events(seq, at, kind, body, wall_time) VALUES (?, ?, ?, ?, ?)");
+    const auto wall = std::chrono::system_clock::now().time_since_epoch().count();
+    try {
+      db_.exec("BEGIN IMMEDIATE; DELETE FROM events;");
+      std::uint64_t seq = 0;
+      for (const auto& r : records)
+        bind_and_step(insert, ++seq, r, wall);
+      db_.exec("PRAGMA user_version = 3; COMMIT;");
+      last_ = durable_ = seq;
+      schema_ = kSqliteSchemaVersion;
+    } catch (const StoreError&) {
+      sqlite3_finalize(insert);
+      try {
+        db_.exec("ROLLBACK");
+      } catch (const StoreError&) {
+      }
+      throw;
+    }
+    sqlite3_finalize(insert);
+  }
+
   void after_durable(std::function<void(bool)> callback) override {
     bool ok;
     {
@@ -236,14 +269,7 @@ class SqliteStore final : public Store {
             sqlite3_bind_int64(truncate, 1, static_cast<sqlite3_int64>(seq));
             step(truncate);
           }
-          sqlite3_bind_int64(insert, 1, static_cast<sqlite3_int64>(seq++));
-          sqlite3_bind_int64(insert, 2, r.at);
-          sqlite3_bind_text(insert, 3, r.kind.data(), static_cast<int>(r.kind.size()),
-                            SQLITE_STATIC);
-          sqlite3_bind_blob(insert, 4, r.body.data(), static_cast<int>(r.body.size()),
-                            SQLITE_STATIC);
-          sqlite3_bind_int64(insert, 5, wall);
-          step(insert);
+          bind_and_step(insert, seq++, r, wall);
         }
         db_.exec("COMMIT");
       } catch (const StoreError& e) {
@@ -283,6 +309,15 @@ class SqliteStore final : public Store {
     sqlite3_finalize(truncate);
   }
 
+  void bind_and_step(sqlite3_stmt* insert, std::uint64_t seq, const Record& r, std::int64_t wall) {
+    sqlite3_bind_int64(insert, 1, static_cast<sqlite3_int64>(seq));
+    sqlite3_bind_int64(insert, 2, r.at);
+    sqlite3_bind_text(insert, 3, r.kind.data(), static_cast<int>(r.kind.size()), SQLITE_STATIC);
+    sqlite3_bind_blob(insert, 4, r.body.data(), static_cast<int>(r.body.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(insert, 5, wall);
+    step(insert);
+  }
+
   void step(sqlite3_stmt* st) {
     const int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -292,6 +327,7 @@ class SqliteStore final : public Store {
 
   DirLock lock_;
   Db db_;
+  int schema_ = kSqliteSchemaVersion;
   mutable std::mutex mutex_;
   std::condition_variable wake_, durable_cv_;
   std::deque<Record> queue_;

@@ -1,4 +1,6 @@
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "mockcloud/clock.hpp"
 #include "timer_queue.hpp"
@@ -16,6 +18,20 @@ struct VirtualClock::Impl {
   std::mutex advance_mutex;  // one advance at a time, so firing order is total
   TimePoint now;
   detail::TimerQueue queue;
+  // Listeners run after an advance, outside the other two mutexes; this one is held while they
+  // run, so that remove_listener() returns only once its listener is not running.
+  std::mutex listeners_mutex;
+  std::vector<std::pair<std::uint64_t, Listener>> listeners;
+  std::uint64_t listeners_added = 0;
+
+  /// Tells the listeners where an advance left time, if it moved.
+  void moved(TimePoint before) {
+    const TimePoint t = read_now();
+    if (t == before) return;
+    std::lock_guard lock(listeners_mutex);
+    for (auto& [id, fn] : listeners)
+      fn(t);
+  }
 
   TimePoint read_now() {
     std::lock_guard lock(mutex);
@@ -75,21 +91,51 @@ std::size_t VirtualClock::pending() const {
 
 std::size_t VirtualClock::advance(Duration d) {
   if (d < Duration::zero()) d = Duration::zero();
-  std::lock_guard advancing(impl_->advance_mutex);  // before reading now: advances add up
-  return impl_->advance_to(impl_->read_now() + d);
+  std::size_t fired;
+  TimePoint before;
+  {
+    std::lock_guard advancing(impl_->advance_mutex);  // before reading now: advances add up
+    before = impl_->read_now();
+    fired = impl_->advance_to(before + d);
+  }
+  impl_->moved(before);
+  return fired;
 }
 
 std::size_t VirtualClock::advance_to(TimePoint t) {
-  std::lock_guard advancing(impl_->advance_mutex);
-  return impl_->advance_to(t);
+  std::size_t fired;
+  TimePoint before;
+  {
+    std::lock_guard advancing(impl_->advance_mutex);
+    before = impl_->read_now();
+    fired = impl_->advance_to(t);
+  }
+  impl_->moved(before);
+  return fired;
 }
 
 std::size_t VirtualClock::run_until_idle() {
-  std::lock_guard advancing(impl_->advance_mutex);
   std::size_t fired = 0;
-  while (impl_->fire_one(TimePoint::max()))
-    ++fired;
+  TimePoint before;
+  {
+    std::lock_guard advancing(impl_->advance_mutex);
+    before = impl_->read_now();
+    while (impl_->fire_one(TimePoint::max()))
+      ++fired;
+  }
+  impl_->moved(before);
   return fired;
+}
+
+std::uint64_t VirtualClock::add_listener(Listener fn) {
+  std::lock_guard lock(impl_->listeners_mutex);
+  impl_->listeners.emplace_back(++impl_->listeners_added, std::move(fn));
+  return impl_->listeners_added;
+}
+
+void VirtualClock::remove_listener(std::uint64_t id) {
+  std::lock_guard lock(impl_->listeners_mutex);
+  std::erase_if(impl_->listeners, [id](const auto& l) { return l.first == id; });
 }
 
 TimePoint VirtualClock::start() const noexcept {

@@ -65,6 +65,13 @@ class VirtualClock final : public Clock {
   std::size_t run_until_idle();
   /// The time the clock started at.
   TimePoint start() const noexcept;
+  /// Calls `fn(now)` after each advance, advance_to or run_until_idle that moved time, on the
+  /// advancing thread, with no lock of the clock held but the listeners' own: remove_listener()
+  /// returns only once the listener is not running. A ResourceManager with a store listens, to
+  /// journal the time so that a restart resumes it there.
+  using Listener = std::function<void(TimePoint)>;
+  std::uint64_t add_listener(Listener fn);
+  void remove_listener(std::uint64_t id);
   /// Moves time back to start(). Pending actions stay: their owners cancel what they no longer
   /// want (ResourceManager::reset does). Not to be mixed with a concurrent advance.
   void rewind();

@@ -112,9 +112,6 @@ class ResourceManager {
   /// Sum of the latency faults.
   std::chrono::milliseconds injected_latency() const;
 
-  /// With a store and a virtual clock: records the clock's time, so that a restart resumes it
-  /// there. Call after advancing the clock.
-  void record_clock();
   /// Calls `callback(true)` once every change made so far is durable: at once without a store.
   /// `callback(false)` if the store failed to write. For wait_for_durability = false.
   void after_durable(std::function<void(bool ok)> callback);

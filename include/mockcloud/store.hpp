@@ -1,12 +1,12 @@
 // Durable state: where a ResourceManager keeps the history of its changes.
 //
-// The manager is deterministic: the same seed and the same changes at the same times give the
-// same state. So a store keeps a journal, not tables: every accepted change (a creation, a
-// deletion, an attach, a completion that fired, a settings change, ...) is one record, appended
-// under the manager's lock in the order it happened. On open, the manager replays the journal and
-// reschedules the operations still in flight; completions whose due time passed while nothing
-// ran fire at once, in due order. A change and all it implies (a VM and its IP, a task and its
-// resource) are one record, so they are on disk together or not at all.
+// A store keeps a journal, not tables: every accepted change (a creation, a deletion, an attach,
+// a completion, a settings change, ...) is one record of what it decided (ids, due times, draws,
+// IPs, results), appended under the manager's lock in the order it happened. On open, the manager
+// applies the journal again, drawing and validating nothing, and reschedules the operations still
+// in flight; completions whose due time passed while nothing ran fire at once, in due order. A
+// change and all it implies (a VM and its IP, a task and its resource) are one record, so they are
+// on disk together or not at all.
 //
 // Durability: append() only queues; wait_durable(n) returns once record n is on disk. The
 // manager waits before any public call returns, so nothing it acknowledged can be lost, and
@@ -19,6 +19,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace mockcloud {
 
@@ -28,6 +29,10 @@ class StoreError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+/// The record format the manager writes: 1 was a journal of commands, 2 is a journal of
+/// outcomes. A journal of format 1 is migrated when opened.
+inline constexpr int kJournalFormat = 2;
 
 class Store {
  public:
@@ -50,6 +55,16 @@ class Store {
   /// Calls `callback(true)` once every record appended so far is durable (at once if they
   /// are), or `callback(false)` if writing failed; on the writer's thread or the caller's.
   virtual void after_durable(std::function<void(bool ok)> callback) = 0;
+
+  /// The format of the records it holds: kJournalFormat, or an older one that the manager
+  /// migrates on open (replaying it, then rewrite()).
+  virtual int journal_format() const { return kJournalFormat; }
+  /// Replaces every record with `records`, at once or not at all, and marks the journal as of
+  /// the current format. Called once, on open, before any append.
+  virtual void rewrite(std::vector<Record> records) {
+    (void)records;
+    throw StoreError("this store cannot migrate an older journal");
+  }
 };
 
 /// A SQLite database `mockcloud.db` in `dir` (created if missing), in WAL mode, with group
@@ -58,6 +73,7 @@ class Store {
 std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& dir);
 
 /// The schema version that open_sqlite_store writes; older ones are migrated on open.
-inline constexpr int kSqliteSchemaVersion = 2;
+/// 3 holds a journal of outcomes (kJournalFormat 2); 1 and 2 held journals of commands.
+inline constexpr int kSqliteSchemaVersion = 3;
 
 }  // namespace mockcloud

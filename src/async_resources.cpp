@@ -1,0 +1,326 @@
+// The lifecycle engine: creation, reading, listing, deletion and completion of every
+// asynchronous kind (VMs, volumes), driven by the kind's declaration in lifecycle.hpp. The
+// kinds' own rules (which security groups a VM may use, where a volume attaches) stay in
+// vms.cpp and volumes.cpp.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "core.hpp"
+#include "listing.hpp"
+
+namespace mockcloud::detail {
+
+// ---- which tables and counters belong to a kind ----
+
+template <>
+Table<VmRecord>& Core::table<VmRecord>() {
+  return vms_;
+}
+template <>
+Table<VolumeRecord>& Core::table<VolumeRecord>() {
+  return volumes_;
+}
+template <>
+const Table<VmRecord>& Core::table<VmRecord>() const {
+  return vms_;
+}
+template <>
+const Table<VolumeRecord>& Core::table<VolumeRecord>() const {
+  return volumes_;
+}
+template <>
+NameTable& Core::names<VmRecord>() {
+  return vm_names_;
+}
+template <>
+NameTable& Core::names<VolumeRecord>() {
+  return volume_names_;
+}
+template <>
+const NameTable& Core::names<VmRecord>() const {
+  return vm_names_;
+}
+template <>
+const NameTable& Core::names<VolumeRecord>() const {
+  return volume_names_;
+}
+template <>
+const Lifecycle& Core::lifecycle<VmRecord>() {
+  return kVmLifecycle;
+}
+template <>
+const Lifecycle& Core::lifecycle<VolumeRecord>() {
+  return kVolumeLifecycle;
+}
+template <>
+KindCounts EnvRecord::*Core::env_counts<VmRecord>() {
+  return &EnvRecord::vms;
+}
+template <>
+KindCounts EnvRecord::*Core::env_counts<VolumeRecord>() {
+  return &EnvRecord::volumes;
+}
+
+// ---- creation ----
+
+template <class Record>
+Result<Core::Creation> Core::begin_creation(Slot env, std::string_view name) {
+  const Lifecycle& life = lifecycle<Record>();
+  const NameEntry& entry = names<Record>().entry({envs_[env].scope, name});
+  if (entry.live != kNone)
+    return Error::conflict(fmt::format("{} name '{}' already exists in environment {}", life.noun,
+                                       name, envs_[env].id.to_string()));
+  // Every draw of the creation, in a fixed order, from the resource's identity.
+  Creation c{{}, {}, draw(life.kind, env, name, entry.generation, "create")};
+  c.id = Uuid::from_rng(c.rng);
+  c.start = start_of(life.create, c.rng, current_time());
+  c.start.draw = c.rng.unit();
+  return c;
+}
+
+template <class Record>
+Slot Core::insert_async(Record r, Slot env, const Uuid& id, const TaskStart& start) {
+  const Lifecycle& life = lifecycle<Record>();
+  const TimePoint now = current_time();
+  EnvRecord& e = envs_[env];
+  NameEntry& name = names<Record>().entry({e.scope, r.name});
+  r.id = id;
+  r.env = env;
+  r.generation = name.generation;
+  r.status = life.create.during;
+  r.created_at = r.updated_at = now;
+  const Slot slot = table<Record>().insert(std::move(r));
+  name.live = slot;
+  ++name.generation;
+  ++(e.*env_counts<Record>()).live;
+  ++(e.*env_counts<Record>()).by_status[life.create.during];
+  ++global_counts<Record>(status_counts_)[life.create.during];
+  table<Record>()[slot].task = start_task(life.create.task, start, id, slot, kNone, now);
+  return slot;
+}
+
+// ---- reading ----
+
+template <class Record>
+Result<typename RecordTraits<Record>::Snapshot> Core::get_async(std::string_view id) const {
+  std::lock_guard lock(mutex_);
+  const Slot s = table<Record>().find(id);
+  if (s == kNone) return Error::not_found(fmt::format("{} {} not found", lifecycle<Record>().noun, id));
+  return snapshot(table<Record>()[s], current_time());
+}
+
+template <class Record, class KindFilter>
+Listing<typename RecordTraits<Record>::Snapshot> Core::list_async(const KindFilter& f,
+                                                                   Page p) const {
+  std::lock_guard lock(mutex_);
+  const TimePoint now = current_time();
+  auto snap = [this, now](const Record& r) { return snapshot(r, now); };
+  Slot env = kNone;
+  if (f.environment_id) {
+    env = envs_.find(*f.environment_id);
+    if (env == kNone) return {};
+  }
+  detail::Filter match{env};
+  if (f.status) match.status = static_cast<std::uint8_t>(*f.status);
+  if (f.name)
+    return page_by_name(table<Record>(), names<Record>(), name_keys(envs_, env, *f.name), p, match,
+                        snap);
+  const auto status = f.status ? static_cast<int>(*f.status) : -1;
+  std::size_t total;
+  if (env != kNone) {
+    const KindCounts& c = envs_[env].*env_counts<Record>();
+    total = status >= 0 ? c.by_status[status] : c.live;
+  } else {
+    total = status >= 0 ? const_cast<Core*>(this)->global_counts<Record>(status_counts_)[status]
+                        : table<Record>().size();
+  }
+  return page_of(table<Record>(), total, p, match, snap);
+}
+
+// ---- deletion ----
+
+template <class Record>
+Result<Operation<typename RecordTraits<Record>::Snapshot>> Core::delete_async(std::string_view id) {
+  using Snapshot = typename RecordTraits<Record>::Snapshot;
+  const Lifecycle& life = lifecycle<Record>();
+  Callbacks cbs;
+  Task revoked;
+  std::optional<Operation<Snapshot>> op;
+  {
+    std::lock_guard lock(mutex_);
+    const Slot slot = table<Record>().find(id);
+    if (slot == kNone) return Error::not_found(fmt::format("{} {} not found", life.noun, id));
+    Record& r = table<Record>()[slot];
+    if (auto error = deletion_blocked(r)) return std::move(*error);
+    if (r.status != life.destroy.during) {
+      const Slot creation = r.status == life.create.during ? r.task : kNone;
+      Rng rng = draw(life.kind, r.env, r.name, r.generation, "delete");
+      DeletionStarted e{life.destroy.task, r.id, start_of(life.destroy, rng, current_time())};
+      apply(e, cbs);
+      record(e);
+      if (creation != kNone) revoked = snapshot(tasks_[creation]);
+    }
+    op.emplace(shared_from_this(), r.task, epoch_, snapshot(r, current_time()));
+  }
+  if (!revoked.id.empty()) {  // the creation it cancelled settled
+    settled_cv_.notify_all();
+    run(cbs, revoked);
+  }
+  return std::move(*op);
+}
+
+Slot Core::apply(const DeletionStarted& e, Callbacks& cbs) {
+  const auto [life, step] = step_of(e.task_kind);
+  const TimePoint now = current_time();
+  auto begin = [&](auto& table) {
+    using Record = std::remove_reference_t<decltype(table[0])>;
+    const Slot slot = existing(table, e.id, life->noun);
+    Record& r = table[slot];
+    if (r.status == life->create.during) revoke_creation(r.task, now, cbs);
+    set_status<Record>(slot, step->during);
+    r.updated_at = now;
+    r.task = start_task(step->task, e.start, r.id, slot, r.task, now);
+    return slot;
+  };
+  return life == &kVmLifecycle ? begin(vms_) : begin(volumes_);
+}
+
+// ---- status and completion ----
+
+template <class Record>
+void Core::set_status(Slot slot, std::uint8_t status) {
+  Record& r = table<Record>()[slot];
+  KindCounts& env = envs_[r.env].*env_counts<Record>();
+  --global_counts<Record>(status_counts_)[r.status];
+  --env.by_status[r.status];
+  r.status = status;
+  ++global_counts<Record>(status_counts_)[status];
+  ++env.by_status[status];
+  table<Record>().status_changed(slot);
+}
+
+void Core::complete(Slot task, Callbacks& cbs) {
+  const TaskRecord& t = tasks_[task];
+  const auto [life, step] = step_of(t.kind);
+  TaskCompleted e{t.id, true, 0, {}};
+  if (t.forced_failure) {
+    e.error = step->injected_failure;
+  } else if (step->may_fail && t.outcome_draw < settings_.worker_failure_rate) {
+    e.error = step->random_failure;
+  } else if (step->success_effects & take_ip) {
+    const EnvRecord& env = envs_[vms_[t.resource_slot].env];
+    if (auto ip = env.ips.peek(t.preferred))
+      e.ip = ip->to_uint();
+    else
+      e.error = fmt::format("no free IP address in {} ({} hosts, all taken)", env.cidr.to_string(),
+                            env.ips.hosts());
+  }
+  e.ok = e.error.empty();
+  apply(e, cbs);
+  record(e);
+}
+
+void Core::apply(const TaskCompleted& e, Callbacks& cbs) {
+  const Slot task = existing(tasks_, e.task, "task");
+  if (tasks_[task].state != TaskState::started)
+    throw StoreError(fmt::format("journal record is corrupt (task {} completed twice)",
+                                 e.task.to_string()));
+  const auto [life, step] = step_of(tasks_[task].kind);
+  if (life == &kVmLifecycle)
+    finish_step<VmRecord>(task, *step, e, cbs);
+  else
+    finish_step<VolumeRecord>(task, *step, e, cbs);
+}
+
+template <class Record>
+void Core::finish_step(Slot task, const Step& step, const TaskCompleted& e, Callbacks& cbs) {
+  const TimePoint now = current_time();
+  const Slot slot = tasks_[task].resource_slot;
+  Record& r = table<Record>()[slot];
+  if (e.ok) {
+    settle(task, TaskState::success, 0, now, cbs);
+    run_effects<Record>(slot, step.success_effects, e.ip, now);
+    if (step.success_effects & remove) return remove_record<Record>(slot);
+    r.updated_at = now;
+    set_status<Record>(slot, step.on_success);
+  } else {
+    run_effects<Record>(slot, step.failure_effects, 0, now);
+    r.error = intern_message(e.error);
+    r.updated_at = now;
+    set_status<Record>(slot, step.on_failure);
+    settle(task, TaskState::failure, r.error, now, cbs);
+  }
+}
+
+template <class Record>
+void Core::run_effects(Slot slot, Effect effects, std::uint32_t ip, TimePoint now) {
+  if constexpr (std::is_same_v<Record, VmRecord>) {
+    VmRecord& vm = vms_[slot];
+    EnvRecord& env = envs_[vm.env];
+    if ((effects & take_ip) && !env.ips.take_exact(Ipv4Address{ip}))
+      throw StoreError(fmt::format("journal record is corrupt (IP {} is not free)",
+                                   Ipv4Address{ip}.to_string()));
+    if (effects & take_ip) vm.ip = ip;
+    if ((effects & release_ip) && vm.ip) {
+      env.ips.release(Ipv4Address{vm.ip});
+      vm.ip = 0;
+    }
+    if (effects & detach_volumes)
+      for (Slot v : std::vector<Slot>(vm.volumes))
+        detach(volumes_[v], v, now);
+    if (effects & release_groups)
+      for (Slot sg : vm.security_groups)
+        --sgs_[sg].users;
+  } else {
+    (void)slot, (void)ip, (void)now;
+    // Volumes declare no effect but removal (checked at compile time).
+    static_assert(kVolumeLifecycle.create.success_effects == no_effect &&
+                  kVolumeLifecycle.destroy.failure_effects == no_effect &&
+                  kVolumeLifecycle.destroy.success_effects == remove);
+    (void)effects;
+  }
+}
+
+template <class Record>
+void Core::remove_record(Slot slot) {
+  Record& r = table<Record>()[slot];
+  EnvRecord& env = envs_[r.env];
+  KindCounts& counts = env.*env_counts<Record>();
+  --counts.live;
+  --counts.by_status[r.status];
+  --global_counts<Record>(status_counts_)[r.status];
+  names<Record>().entry({env.scope, r.name}).live = kNone;
+  last_task_of_[r.id] = r.task;
+  table<Record>().erase(slot);
+}
+
+template <class Record>
+Slot Core::existing(const Table<Record>& table, const Uuid& id, std::string_view what) const {
+  const Slot s = table.find(id);
+  if (s == kNone)
+    throw StoreError(fmt::format("journal record is corrupt (it names an unknown {} {})", what,
+                                 id.to_string()));
+  return s;
+}
+
+// The kinds the engine runs.
+template Result<Core::Creation> Core::begin_creation<VmRecord>(Slot, std::string_view);
+template Result<Core::Creation> Core::begin_creation<VolumeRecord>(Slot, std::string_view);
+template Slot Core::insert_async(VmRecord, Slot, const Uuid&, const TaskStart&);
+template Slot Core::insert_async(VolumeRecord, Slot, const Uuid&, const TaskStart&);
+template Result<Vm> Core::get_async<VmRecord>(std::string_view) const;
+template Result<Volume> Core::get_async<VolumeRecord>(std::string_view) const;
+template Listing<Vm> Core::list_async<VmRecord>(const VmFilter&, Page) const;
+template Listing<Volume> Core::list_async<VolumeRecord>(const VolumeFilter&, Page) const;
+template Result<Operation<Vm>> Core::delete_async<VmRecord>(std::string_view);
+template Result<Operation<Volume>> Core::delete_async<VolumeRecord>(std::string_view);
+template void Core::set_status<VmRecord>(Slot, std::uint8_t);
+template void Core::set_status<VolumeRecord>(Slot, std::uint8_t);
+template Slot Core::existing(const Table<EnvRecord>&, const Uuid&, std::string_view) const;
+template Slot Core::existing(const Table<SgRecord>&, const Uuid&, std::string_view) const;
+template Slot Core::existing(const Table<VmRecord>&, const Uuid&, std::string_view) const;
+template Slot Core::existing(const Table<VolumeRecord>&, const Uuid&, std::string_view) const;
+template Slot Core::existing(const Table<TaskRecord>&, const Uuid&, std::string_view) const;
+
+}  // namespace mockcloud::detail
