@@ -31,7 +31,7 @@ bool is_api_path(std::string_view path) {
 
 }  // namespace
 
-Api::Api(ResourceManager& manager) : manager_(manager) {
+Api::Api(ResourceManager& manager) : manager_(manager), support_(manager) {
   add_service_routes(router_);
   add_environment_routes(router_);
   add_security_group_routes(router_);
@@ -105,7 +105,7 @@ void Api::dispatch(const Request& request, Response& response, const Route*& mat
   std::string_view query;
   const std::string_view path = Router::normalize(request.target, query);
   const bool api = is_api_path(path);
-  if (api) response.delay = manager_.injected_latency();
+  if (api) response.delay = support_.injected_latency();
 
   auto match = router_.match(request.method, path);
   if (match.outcome == Router::Outcome::not_found) {
@@ -125,10 +125,10 @@ void Api::dispatch(const Request& request, Response& response, const Route*& mat
     // A route fault may name the concrete path or the template ("GET /api/v1/vms/{id}").
     thread_local std::string key;
     key.assign(request.method).append(" ").append(path);
-    auto status = manager_.draw_route_fault(key);
+    auto status = support_.draw_route_fault(key);
     if (!status && match.params.size != 0) {
       key.assign(request.method).append(" ").append(route.path);
-      status = manager_.draw_route_fault(key);
+      status = support_.draw_route_fault(key);
     }
     if (status) {
       response.status = *status;

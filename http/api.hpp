@@ -12,6 +12,7 @@
 #include "message.hpp"
 #include "metrics.hpp"
 #include "mockcloud/manager.hpp"
+#include "mockcloud/server_support.hpp"
 #include "router.hpp"
 
 namespace mockcloud::http {
@@ -32,6 +33,8 @@ class Api {
   }
 
   ResourceManager& manager() const noexcept { return manager_; }
+  /// Route faults, injected latency and durable acknowledgements.
+  ServerSupport& support() noexcept { return support_; }
   /// The route table; add routes before serving.
   Router& router() noexcept { return router_; }
   const Router& router() const noexcept { return router_; }
@@ -71,6 +74,7 @@ class Api {
   };
 
   ResourceManager& manager_;
+  ServerSupport support_;
   Router router_;
   std::size_t max_json_depth_ = 64;
   std::mutex idempotency_mutex_;  // held across a keyed create, so a retry waits for the first

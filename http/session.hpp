@@ -217,11 +217,11 @@ class Session : public std::enable_shared_from_this<Session> {
     http10_ = msg.version() < 11;
     head_only_ = msg.method() == bhttp::verb::head;
     server_.api.handle(request, response_);
-    if (server_.api.manager().durable()) {
+    if (server_.api.support().durable()) {
       // With --data-dir: answer once what this request changed or saw is on disk. The thread
       // goes on serving others meanwhile, so concurrent requests share one commit.
       set_phase(Phase::delaying);
-      server_.api.manager().after_durable([self = shared_from_this()](bool ok) {
+      server_.api.support().after_durable([self = shared_from_this()](bool ok) {
         asio::post(self->socket_.get_executor(), [self, ok] {
           if (!ok) {
             const std::string request_id = self->response_.request_id;

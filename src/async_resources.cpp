@@ -106,13 +106,14 @@ template <class Record>
 Result<typename RecordTraits<Record>::Snapshot> Core::get_async(std::string_view id) const {
   std::lock_guard lock(mutex_);
   const Slot s = table<Record>().find(id);
-  if (s == kNone) return Error::not_found(fmt::format("{} {} not found", lifecycle<Record>().noun, id));
+  if (s == kNone)
+    return Error::not_found(fmt::format("{} {} not found", lifecycle<Record>().noun, id));
   return snapshot(table<Record>()[s], current_time());
 }
 
 template <class Record, class KindFilter>
 Listing<typename RecordTraits<Record>::Snapshot> Core::list_async(const KindFilter& f,
-                                                                   Page p) const {
+                                                                  Page p) const {
   std::lock_guard lock(mutex_);
   const TimePoint now = current_time();
   auto snap = [this, now](const Record& r) { return snapshot(r, now); };
@@ -224,8 +225,8 @@ void Core::complete(Slot task, Callbacks& cbs) {
 void Core::apply(const TaskCompleted& e, Callbacks& cbs) {
   const Slot task = existing(tasks_, e.task, "task");
   if (tasks_[task].state != TaskState::started)
-    throw StoreError(fmt::format("journal record is corrupt (task {} completed twice)",
-                                 e.task.to_string()));
+    throw StoreError(
+        fmt::format("journal record is corrupt (task {} completed twice)", e.task.to_string()));
   const auto [life, step] = step_of(tasks_[task].kind);
   if (life == &kVmLifecycle)
     finish_step<VmRecord>(task, *step, e, cbs);
@@ -299,8 +300,8 @@ template <class Record>
 Slot Core::existing(const Table<Record>& table, const Uuid& id, std::string_view what) const {
   const Slot s = table.find(id);
   if (s == kNone)
-    throw StoreError(fmt::format("journal record is corrupt (it names an unknown {} {})", what,
-                                 id.to_string()));
+    throw StoreError(
+        fmt::format("journal record is corrupt (it names an unknown {} {})", what, id.to_string()));
   return s;
 }
 

@@ -57,8 +57,8 @@ void Core::snapshot_common(const AsyncRecord& r, TimePoint now, Snapshot& out) c
   out.name = r.name;
   out.environment_id = envs_[r.env].id.to_string();
   out.status = static_cast<Status>(r.status);
-  out.progress = (r.status == create.during || r.status == destroy.during) ? progress(r.task, now)
-                                                                            : 100;
+  out.progress =
+      (r.status == create.during || r.status == destroy.during) ? progress(r.task, now) : 100;
   if (r.error) out.error = messages_[r.error];
   out.task_id = tasks_[r.task].id.to_string();
   out.created_at = r.created_at;

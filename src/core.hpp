@@ -19,10 +19,10 @@
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include "due_queue.hpp"
+#include "ip_pool.hpp"
 #include "journal.hpp"
 #include "journal_codec.hpp"
 #include "lifecycle.hpp"
-#include "ip_pool.hpp"
 #include "mockcloud/manager.hpp"
 #include "mockcloud/random.hpp"
 #include "mockcloud/store.hpp"
@@ -394,7 +394,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::shared_ptr<Store> store_;
   std::uint64_t clock_listener_ = 0;  // the virtual clock's listener, while a store is open
   std::vector<Store::Record>* migrated_ = nullptr;  // while migrating: the new journal
-  std::optional<TimePoint> replay_at_;  // set while replaying
+  std::optional<TimePoint> replay_at_;              // set while replaying
   TimePoint last_recorded_at_{};
 };
 

@@ -10,9 +10,9 @@
 #include <type_traits>
 #include <vector>
 
+#include <fmt/format.h>
 #include <boost/describe/members.hpp>
 #include <boost/mp11/algorithm.hpp>
-#include <fmt/format.h>
 
 #include "mockcloud/random.hpp"
 #include "mockcloud/resources.hpp"

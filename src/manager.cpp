@@ -1,5 +1,6 @@
 // ResourceManager and Operation: thin handles over the Core.
 #include "mockcloud/manager.hpp"
+#include "mockcloud/server_support.hpp"
 
 #include "core.hpp"
 
@@ -119,18 +120,6 @@ void ResourceManager::clear_faults() {
   core_->clear_faults();
   core_->sync();
 }
-void ResourceManager::after_durable(std::function<void(bool)> callback) {
-  core_->after_durable(std::move(callback));
-}
-bool ResourceManager::durable() const noexcept {
-  return core_->durable();
-}
-std::optional<int> ResourceManager::draw_route_fault(std::string_view route) {
-  return core_->draw_route_fault(route);
-}
-std::chrono::milliseconds ResourceManager::injected_latency() const {
-  return core_->injected_latency();
-}
 Counts ResourceManager::counts() const {
   return core_->counts();
 }
@@ -181,5 +170,19 @@ T Operation<T>::get() const {
 
 template class Operation<Vm>;
 template class Operation<Volume>;
+
+ServerSupport::ServerSupport(ResourceManager& manager) : core_(manager.core_) {}
+std::optional<int> ServerSupport::draw_route_fault(std::string_view route) {
+  return core_->draw_route_fault(route);
+}
+std::chrono::milliseconds ServerSupport::injected_latency() const {
+  return core_->injected_latency();
+}
+void ServerSupport::after_durable(std::function<void(bool)> callback) {
+  core_->after_durable(std::move(callback));
+}
+bool ServerSupport::durable() const noexcept {
+  return core_->durable();
+}
 
 }  // namespace mockcloud

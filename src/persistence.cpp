@@ -1,8 +1,8 @@
 // The journal: recording what each change decided, and loading a journal back (migrating a
 // journal of commands, the format before, into a journal of outcomes).
+#include <fmt/format.h>
 #include <boost/mp11/algorithm.hpp>
 #include <boost/mp11/list.hpp>
-#include <fmt/format.h>
 
 #include "core.hpp"
 #include "journal_codec.hpp"
@@ -12,11 +12,11 @@ namespace mockcloud::detail {
 namespace {
 
 /// Every kind of record of the current format.
-using Events = boost::mp11::mp_list<Reset, SettingsChanged, ClockMoved, EnvironmentCreated,
-                                    EnvironmentDeleted, SecurityGroupCreated, SecurityGroupDeleted,
-                                    VmCreated, VolumeCreated, DeletionStarted, TaskCompleted,
-                                    VolumeAttached, VolumeDetached, FaultAdded, FaultRemoved,
-                                    FaultsCleared>;
+using Events =
+    boost::mp11::mp_list<Reset, SettingsChanged, ClockMoved, EnvironmentCreated, EnvironmentDeleted,
+                         SecurityGroupCreated, SecurityGroupDeleted, VmCreated, VolumeCreated,
+                         DeletionStarted, TaskCompleted, VolumeAttached, VolumeDetached, FaultAdded,
+                         FaultRemoved, FaultsCleared>;
 
 bool is_current_kind(std::string_view kind) {
   bool found = false;

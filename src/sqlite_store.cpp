@@ -139,7 +139,8 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const std::filesystem::path& dir)
       : lock_(prepare_dir(dir)), db_(dir / "mockcloud.db") {
     try {
-      schema_ = create_or_migrate(db_, dir / "mockcloud.db");  // first: a foreign file stays untouched
+      schema_ =
+          create_or_migrate(db_, dir / "mockcloud.db");  // first: a foreign file stays untouched
       db_.exec("PRAGMA journal_mode = WAL");
       db_.exec("PRAGMA synchronous = FULL");
     } catch (const StoreError& e) {

@@ -100,7 +100,8 @@ Result<Volume> Core::detach_volume(std::string_view volume_id) {
 
 void Core::apply(const VolumeDetached& e) {
   const Slot vs = existing(volumes_, e.volume, "volume");
-  if (volumes_[vs].vm == kNone) throw StoreError("journal record is corrupt (detach of a free volume)");
+  if (volumes_[vs].vm == kNone)
+    throw StoreError("journal record is corrupt (detach of a free volume)");
   detach(volumes_[vs], vs, current_time());
 }
 

@@ -28,9 +28,9 @@ struct ManagerOptions {
   /// and metrics; it must not block for long. Not called for changes replayed from a store.
   std::function<void(const Task&)> on_task_settled;
   /// With a store: whether each call waits until its changes are durable before returning
-  /// (the default). A server sets it to false and holds each response with after_durable()
-  /// instead, so that its threads never block on the disk and concurrent requests share
-  /// one commit.
+  /// (the default). A server sets it to false and holds each response with
+  /// ServerSupport::after_durable() instead, so that its threads never block on the disk and
+  /// concurrent requests share one commit.
   bool wait_for_durability = true;
   /// Where the state is kept (see store.hpp); in memory only when empty. A store that holds a
   /// journal restores its state, seed and settings, whatever `seed` and `settings` say.
@@ -105,18 +105,8 @@ class ResourceManager {
   std::vector<Fault> faults() const;
   Result<Ok> remove_fault(std::string_view id);
   void clear_faults();
-  /// For the server: the status an injected route fault answers this request with, if any.
-  /// `route` is "METHOD /path" (a trailing slash is ignored). Each matching fault draws from
-  /// the seed, keyed by the fault and how many requests it has seen.
-  std::optional<int> draw_route_fault(std::string_view route);
-  /// Sum of the latency faults.
-  std::chrono::milliseconds injected_latency() const;
-
-  /// Calls `callback(true)` once every change made so far is durable: at once without a store.
-  /// `callback(false)` if the store failed to write. For wait_for_durability = false.
-  void after_durable(std::function<void(bool ok)> callback);
-  /// True when the manager keeps its state in a store.
-  bool durable() const noexcept;
+  // Route faults, injected latency and durable acknowledgements are a server's concerns:
+  // see ServerSupport (server_support.hpp).
 
   // ---- introspection ----
   Counts counts() const;
@@ -124,6 +114,7 @@ class ResourceManager {
   Clock& clock() const noexcept;
 
  private:
+  friend class ServerSupport;
   std::shared_ptr<detail::Core> core_;
 };
 

@@ -10,6 +10,7 @@
 #include "mockcloud/operation.hpp"
 #include "mockcloud/random.hpp"
 #include "mockcloud/resources.hpp"
+#include "mockcloud/server_support.hpp"
 #include "mockcloud/settings.hpp"
 #include "mockcloud/time.hpp"
 #include "mockcloud/validate.hpp"

@@ -4,6 +4,7 @@
 
 using mockcloud::ErrorKind;
 using mockcloud::FaultSpec;
+using mockcloud::ServerSupport;
 using mockcloud::TaskState;
 using mockcloud::VmStatus;
 using mockcloud::VolumeStatus;
@@ -143,24 +144,24 @@ TEST_SUITE("faults") {
     CHECK(f->route == "POST /api/v1/vms");
     CHECK(f->status == 503);
     for (int i = 0; i < 100; ++i) {
-      CHECK(vc.cloud.draw_route_fault("POST /api/v1/vms") == 503);
-      CHECK(vc.cloud.draw_route_fault("POST /api/v1/vms/") == 503);
+      CHECK(ServerSupport(vc.cloud).draw_route_fault("POST /api/v1/vms") == 503);
+      CHECK(ServerSupport(vc.cloud).draw_route_fault("POST /api/v1/vms/") == 503);
     }
-    CHECK_FALSE(vc.cloud.draw_route_fault("GET /api/v1/vms").has_value());
-    CHECK_FALSE(vc.cloud.draw_route_fault("POST /api/v1/volumes").has_value());
-    CHECK_FALSE(vc.cloud.draw_route_fault("POST /api/v1/vms/123").has_value());
+    CHECK_FALSE(ServerSupport(vc.cloud).draw_route_fault("GET /api/v1/vms").has_value());
+    CHECK_FALSE(ServerSupport(vc.cloud).draw_route_fault("POST /api/v1/volumes").has_value());
+    CHECK_FALSE(ServerSupport(vc.cloud).draw_route_fault("POST /api/v1/vms/123").has_value());
 
     mctest::VirtualCloud never;
     REQUIRE(never.cloud.add_fault(route("POST /api/v1/vms", 503, 0.0)).has_value());
     for (int i = 0; i < 200; ++i)
-      CHECK_FALSE(never.cloud.draw_route_fault("POST /api/v1/vms").has_value());
+      CHECK_FALSE(ServerSupport(never.cloud).draw_route_fault("POST /api/v1/vms").has_value());
   }
 
   TEST_CASE("route faults without a rate always answer") {
     mctest::VirtualCloud vc;
     REQUIRE(vc.cloud.add_fault(route("GET /api/v1/environments", 500)).has_value());
     for (int i = 0; i < 50; ++i)
-      CHECK(vc.cloud.draw_route_fault("GET /api/v1/environments") == 500);
+      CHECK(ServerSupport(vc.cloud).draw_route_fault("GET /api/v1/environments") == 500);
   }
 
   TEST_CASE("route faults at a rate: about that share, the same draws under the same seed") {
@@ -169,7 +170,7 @@ TEST_SUITE("faults") {
       REQUIRE(vc.cloud.add_fault(route("POST /api/v1/vms", 503, 0.3)).has_value());
       std::vector<bool> hits;
       for (int i = 0; i < 2000; ++i)
-        hits.push_back(vc.cloud.draw_route_fault("POST /api/v1/vms").has_value());
+        hits.push_back(ServerSupport(vc.cloud).draw_route_fault("POST /api/v1/vms").has_value());
       return hits;
     };
     auto a = draws(42), b = draws(42), c = draws(43);
@@ -181,28 +182,28 @@ TEST_SUITE("faults") {
 
   TEST_CASE("latency faults add up; faults can be listed, removed and cleared") {
     mctest::VirtualCloud vc;
-    CHECK(vc.cloud.injected_latency() == std::chrono::milliseconds(0));
+    CHECK(ServerSupport(vc.cloud).injected_latency() == std::chrono::milliseconds(0));
     auto l1 = vc.cloud.add_fault(latency(100)).value();
     auto l2 = vc.cloud.add_fault(latency(50)).value();
     CHECK(l1.latency_ms == 100);
     CHECK(l1.id != l2.id);
-    CHECK(vc.cloud.injected_latency() == std::chrono::milliseconds(150));
+    CHECK(ServerSupport(vc.cloud).injected_latency() == std::chrono::milliseconds(150));
     auto r = vc.cloud.add_fault(route("POST /api/v1/vms", 503)).value();
     CHECK(vc.cloud.faults().size() == 3u);
 
     REQUIRE(vc.cloud.remove_fault(l1.id).has_value());
-    CHECK(vc.cloud.injected_latency() == std::chrono::milliseconds(50));
+    CHECK(ServerSupport(vc.cloud).injected_latency() == std::chrono::milliseconds(50));
     CHECK(vc.cloud.faults().size() == 2u);
     CHECK(vc.cloud.remove_fault(l1.id).error().kind == ErrorKind::not_found);
     CHECK(vc.cloud.remove_fault("nope").error().kind == ErrorKind::not_found);
 
     REQUIRE(vc.cloud.remove_fault(r.id).has_value());
-    CHECK_FALSE(vc.cloud.draw_route_fault("POST /api/v1/vms").has_value());
+    CHECK_FALSE(ServerSupport(vc.cloud).draw_route_fault("POST /api/v1/vms").has_value());
 
     vc.cloud.add_fault(fail_next("vm.create", 3)).value();
     vc.cloud.clear_faults();
     CHECK(vc.cloud.faults().empty());
-    CHECK(vc.cloud.injected_latency() == std::chrono::milliseconds(0));
+    CHECK(ServerSupport(vc.cloud).injected_latency() == std::chrono::milliseconds(0));
     auto e = vc.env("dev");
     REQUIRE(vc.cloud.update_settings({{{"worker_failure_rate", 0.0}}}).has_value());
     auto op = vc.vm("web", e.id);

@@ -6,6 +6,7 @@
 #include "test_support.hpp"
 
 using mockcloud::ErrorKind;
+using mockcloud::ServerSupport;
 using mockcloud::VmStatus;
 
 namespace {
@@ -51,7 +52,7 @@ TEST_SUITE("reset") {
     CHECK(vc.cloud.list_vms().total == 0u);
     CHECK(vc.cloud.list_tasks().total == 0u);
     CHECK(vc.cloud.faults().empty());
-    CHECK(vc.cloud.injected_latency() == std::chrono::milliseconds(0));
+    CHECK(ServerSupport(vc.cloud).injected_latency() == std::chrono::milliseconds(0));
     CHECK(vc.cloud.get_environment(e.id).error().kind == ErrorKind::not_found);
     CHECK(vc.cloud.get_vm(running.id).error().kind == ErrorKind::not_found);
     CHECK(vc.cloud.get_task(pending.task_id()).error().kind == ErrorKind::not_found);

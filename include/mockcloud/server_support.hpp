@@ -1,0 +1,42 @@
+// What a server in front of a ResourceManager needs beyond the cloud itself: the route faults
+// and injected latency of `/_mock/faults` (which act on HTTP responses, not on resources), and
+// durable acknowledgements that do not block an I/O thread. mockcloud-server uses it; a test
+// that drives the library directly has no need of it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+namespace mockcloud {
+
+class ResourceManager;
+namespace detail {
+class Core;
+}
+
+class ServerSupport {
+ public:
+  /// The manager must outlive this object.
+  explicit ServerSupport(ResourceManager& manager);
+
+  /// The status an injected route fault answers this request with, if any. `route` is
+  /// "METHOD /path" (a trailing slash is ignored). Each matching fault draws from the seed,
+  /// keyed by the fault and how many requests it has seen.
+  std::optional<int> draw_route_fault(std::string_view route);
+  /// The sum of the latency faults: a real-time delay before each `/api/v1` response.
+  std::chrono::milliseconds injected_latency() const;
+  /// Calls `callback(true)` once every change made so far is durable (at once without a
+  /// store), `callback(false)` if the store failed to write. With
+  /// ManagerOptions::wait_for_durability = false, a server holds each response until then.
+  void after_durable(std::function<void(bool ok)> callback);
+  /// True when the manager keeps its state in a store.
+  bool durable() const noexcept;
+
+ private:
+  std::shared_ptr<detail::Core> core_;
+};
+
+}  // namespace mockcloud
