@@ -53,9 +53,19 @@ extract_links() {
     }
     /^[ \t]*(```|~~~)/ { fenced = !fenced; next }
     fenced { next }
+    /^[ \t]*$/ { spanning = 0; next }  # a code span ends with its paragraph
     {
       line = $0
+      if (spanning) {  # inside a code span that began on an earlier line
+        if (!index(line, "`")) next
+        line = substr(line, index(line, "`") + 1)
+        spanning = 0
+      }
       gsub(/`[^`]*`/, "", line)  # code spans
+      if (index(line, "`")) {  # one that goes on on the next line
+        line = substr(line, 1, index(line, "`") - 1)
+        spanning = 1
+      }
       if (match(line, /^[ ]*\[[^]]+\]:[ \t]*[^ \t]/)) {  # reference definition
         def = line
         sub(/^[ ]*\[[^]]+\]:/, "", def)
