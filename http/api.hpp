@@ -19,7 +19,7 @@ namespace mockcloud::http {
 
 class Api {
  public:
-  /// Builds the route table of API.md. The manager must outlive the Api.
+  /// Builds the route table of docs/http-api.md. The manager must outlive the Api.
   explicit Api(ResourceManager& manager);
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;

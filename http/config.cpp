@@ -249,7 +249,7 @@ Config load_config(std::span<const std::string_view> args, const EnvLookup& env)
 
 std::string usage() {
   std::string out = fmt::format(
-      "mockcloud-server {} - a mock cloud over HTTP (see API.md)\n\n"
+      "mockcloud-server {} - a mock cloud over HTTP (see docs/http-api.md)\n\n"
       "Usage: mockcloud-server [--setting value | --setting=value]...\n\n"
       "Every setting is also an environment variable in upper case (PORT=0,\n"
       "VM_CREATION_TIME_MIN=1); a flag wins over the environment. Dashes and\n"

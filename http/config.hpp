@@ -1,4 +1,4 @@
-// The server's configuration (API.md "Configuration"): every setting is a command-line flag
+// The server's configuration (docs/http-api.md "Settings"): every setting is a command-line flag
 // (`--vm-creation-time-min 1`, `--vm_creation_time_min=1`) and an environment variable of the
 // same name in upper case (`VM_CREATION_TIME_MIN=1`); a flag wins over the environment.
 #pragma once

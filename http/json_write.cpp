@@ -1,5 +1,5 @@
 // Hand-written JSON serialization of resources into a reused buffer (about 4x faster than
-// json::value_from + serialize, see DESIGN.md's performance notes).
+// json::value_from + serialize, see docs/design-notes.md).
 #include <fmt/format.h>
 
 #include <charconv>

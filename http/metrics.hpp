@@ -46,8 +46,9 @@ class Metrics {
     s.sum_ns.fetch_add(ns, std::memory_order_relaxed);
   }
 
-  /// Appends every metric (API.md "Service"): requests by route and status, the latency
-  /// histogram by route, open connections, resources by kind and status, tasks by state, uptime.
+  /// Appends every metric (docs/http-api.md, "GET /metrics"): requests by route and status, the
+  /// latency histogram by route, open connections, resources by kind and status, tasks by state,
+  /// uptime.
   void render(std::string& out, const Router& router, const ResourceManager& manager,
               std::size_t open_connections) const;
 

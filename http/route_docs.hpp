@@ -6,7 +6,7 @@
 
 namespace mockcloud::http::docs {
 
-// ---- query parameters (API.md "Lists") ----
+// ---- query parameters (docs/http-api.md "Lists") ----
 
 inline constexpr QueryParam skip{"skip", R"({"type":"integer","minimum":0,"default":0})",
                                  "How many items of the filtered list to skip"};

@@ -16,7 +16,7 @@ namespace mockcloud::detail {
 
 struct Due {
   TimePoint eta;
-  Slot task;  // slots grow in request order, so they break ties the way API.md asks
+  Slot task;  // slots grow in request order, so they break ties the way docs/http-api.md says
   bool operator<(const Due& o) const noexcept { return eta != o.eta ? eta < o.eta : task < o.task; }
 };
 

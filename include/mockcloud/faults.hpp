@@ -1,4 +1,4 @@
-// Injected faults for test suites (API.md's `/_mock/faults`).
+// Injected faults for test suites (`/_mock/faults`, docs/http-api.md).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 // The cloud itself: a thread-safe store of environments, security groups, VMs, volumes and tasks
-// that enforces every rule of API.md and runs asynchronous operations on a Clock.
+// that enforces every rule of docs/http-api.md and runs asynchronous operations on a Clock.
 #pragma once
 
 #include <chrono>

@@ -1,4 +1,5 @@
-// Runtime settings of the simulated cloud (API.md's `/_mock/config`), validated as a whole.
+// Runtime settings of the simulated cloud (docs/http-api.md's `/_mock/config`), validated as a
+// whole.
 #pragma once
 
 #include <span>
@@ -29,7 +30,7 @@ struct SettingField {
   bool min_exclusive;           // time_scale must be > 0
   std::string_view paired_max;  // for a *_min field: the *_max it must not exceed
 };
-/// Every runtime setting, in API.md's order.
+/// Every runtime setting, in the order of docs/http-api.md.
 std::span<const SettingField> setting_fields() noexcept;
 const SettingField* find_setting(std::string_view name) noexcept;
 

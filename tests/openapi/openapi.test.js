@@ -1,6 +1,6 @@
 // GET /openapi.json passes a standard OpenAPI 3.1 validator, and tells the truth: real requests
-// cover every operation and every status it lists (API.md's error table included), and each
-// response's status, headers and body validate against what the document gives for it.
+// cover every operation and every status it lists (docs/http-api.md's error table included), and
+// each response's status, headers and body validate against what the document gives for it.
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');

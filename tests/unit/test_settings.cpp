@@ -19,7 +19,7 @@ bool has_loc(const std::vector<mockcloud::FieldError>& errs, const std::string& 
 }  // namespace
 
 TEST_SUITE("settings") {
-  TEST_CASE("defaults are API.md's and valid") {
+  TEST_CASE("defaults are those of docs/http-api.md and valid") {
     Settings s;
     CHECK(s.worker_failure_rate == 0.1);
     CHECK(s.vm_creation_time_min == 30);
@@ -34,7 +34,7 @@ TEST_SUITE("settings") {
     CHECK(validate(s).empty());
   }
 
-  TEST_CASE("setting_fields lists every runtime setting in API.md's order") {
+  TEST_CASE("setting_fields lists every runtime setting in docs/http-api.md's order") {
     auto fields = mockcloud::setting_fields();
     std::vector<std::string> names;
     for (auto& f : fields)

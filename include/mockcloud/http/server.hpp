@@ -1,4 +1,4 @@
-// The HTTP server of API.md on top of a ResourceManager, embeddable in a test binary:
+// The HTTP server of docs/http-api.md on top of a ResourceManager, embeddable in a test binary:
 //
 //   mockcloud::VirtualClock clock;
 //   mockcloud::ResourceManager cloud{{.seed = 42}, clock};
@@ -33,7 +33,7 @@ struct ServerOptions {
   /// A connection that stays idle (or sends or reads a message slowly) this long is closed.
   /// Checked by a coarse periodic sweep, so the actual cut-off is up to a quarter later.
   std::chrono::milliseconds idle_timeout{30'000};
-  /// Largest request body accepted (API.md: 1 MiB); a larger one gets 413.
+  /// Largest request body accepted (1 MiB by default); a larger one gets 413.
   std::size_t body_limit = 1024 * 1024;
   /// Largest request head (request line and header fields) accepted; a larger one gets 431.
   std::size_t max_header_bytes = 16 * 1024;
