@@ -26,6 +26,7 @@
 #include "mockcloud/manager.hpp"
 #include "mockcloud/random.hpp"
 #include "mockcloud/store.hpp"
+#include "mockcloud/validate.hpp"
 #include "name_table.hpp"
 #include "order_index.hpp"
 #include "sharded.hpp"
@@ -142,12 +143,12 @@ struct RecordTraits;
 template <>
 struct RecordTraits<VmRecord> {
   using Snapshot = Vm;
-  using Status = VmStatus;
+  using Created = VmCreated;
 };
 template <>
 struct RecordTraits<VolumeRecord> {
   using Snapshot = Volume;
-  using Status = VolumeStatus;
+  using Created = VolumeCreated;
 };
 
 struct FaultRecord {
@@ -304,6 +305,13 @@ class Core : public std::enable_shared_from_this<Core> {
   /// Checks the name is free in the environment, then draws the id and the task's outcome.
   template <class Record>
   Result<Creation> begin_creation(Slot env, std::string_view name);
+  /// A creation: the spec validated, its environment found, `check(env)` passed (the kind's
+  /// own references), the name free, then the draws (`extra(env, event, rng)` adds the kind's
+  /// own), applied and journaled.
+  template <class Record, class Spec, class Check, class Extra>
+  Result<Operation<typename RecordTraits<Record>::Snapshot>> create_async(const Spec& spec,
+                                                                          Check&& check,
+                                                                          Extra&& extra);
   /// Inserts a new record (its kind's fields set) in its create step's status and starts
   /// its creation task.
   template <class Record>
@@ -397,6 +405,26 @@ class Core : public std::enable_shared_from_this<Core> {
   std::optional<TimePoint> replay_at_;              // set while replaying
   TimePoint last_recorded_at_{};
 };
+
+template <class Record, class Spec, class Check, class Extra>
+Result<Operation<typename RecordTraits<Record>::Snapshot>> Core::create_async(const Spec& spec,
+                                                                              Check&& check,
+                                                                              Extra&& extra) {
+  using Snapshot = typename RecordTraits<Record>::Snapshot;
+  if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
+  std::lock_guard lock(mutex_);
+  const Slot env = envs_.find(spec.environment_id);
+  if (env == kNone) return Error::not_found("Environment " + spec.environment_id + " not found");
+  if (std::optional<Error> error = check(env)) return std::move(*error);
+  auto creation = begin_creation<Record>(env, spec.name);
+  if (!creation) return creation.error();
+  typename RecordTraits<Record>::Created e{creation->id, creation->start, spec};
+  extra(env, e, creation->rng);
+  const Slot slot = apply(e);
+  record(e);
+  const Record& r = table<Record>()[slot];
+  return Operation<Snapshot>(shared_from_this(), r.task, epoch_, snapshot(r, current_time()));
+}
 
 template <class Event>
 void Core::record(const Event& e) {

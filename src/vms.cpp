@@ -10,26 +10,20 @@
 namespace mockcloud::detail {
 
 Result<Operation<Vm>> Core::create_vm(const VmSpec& spec) {
-  if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
-  std::lock_guard lock(mutex_);
-  const Slot env = envs_.find(spec.environment_id);
-  if (env == kNone)
-    return Error::not_found(fmt::format("Environment {} not found", spec.environment_id));
-  for (const auto& id : spec.security_group_ids) {
-    const Slot sg = sgs_.find(id);
-    if (sg == kNone) return Error::not_found(fmt::format("Security group {} not found", id));
-    if (sgs_[sg].env != env)
-      return Error::conflict(fmt::format("Security group {} belongs to another environment than {}",
-                                         id, spec.environment_id));
-  }
-  auto creation = begin_creation<VmRecord>(env, spec.name);
-  if (!creation) return creation.error();
-  VmCreated e{creation->id, creation->start, spec};
-  e.start.preferred = 1 + creation->rng.below(envs_[env].ips.hosts());
-  const Slot slot = apply(e);
-  record(e);
-  return Operation<Vm>(shared_from_this(), vms_[slot].task, epoch_,
-                       snapshot(vms_[slot], current_time()));
+  auto groups_usable = [&](Slot env) -> std::optional<Error> {
+    for (const auto& id : spec.security_group_ids) {
+      const Slot sg = sgs_.find(id);
+      if (sg == kNone) return Error::not_found(fmt::format("Security group {} not found", id));
+      if (sgs_[sg].env != env)
+        return Error::conflict(fmt::format(
+            "Security group {} belongs to another environment than {}", id, spec.environment_id));
+    }
+    return std::nullopt;
+  };
+  auto preferred_ip = [&](Slot env, VmCreated& e, Rng& rng) {
+    e.start.preferred = 1 + rng.below(envs_[env].ips.hosts());
+  };
+  return create_async<VmRecord>(spec, groups_usable, preferred_ip);
 }
 
 Slot Core::apply(const VmCreated& e) {

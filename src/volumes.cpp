@@ -14,18 +14,8 @@ constexpr std::size_t kMaxVolumesPerVm = 16;
 }
 
 Result<Operation<Volume>> Core::create_volume(const VolumeSpec& spec) {
-  if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
-  std::lock_guard lock(mutex_);
-  const Slot env = envs_.find(spec.environment_id);
-  if (env == kNone)
-    return Error::not_found(fmt::format("Environment {} not found", spec.environment_id));
-  auto creation = begin_creation<VolumeRecord>(env, spec.name);
-  if (!creation) return creation.error();
-  const VolumeCreated e{creation->id, creation->start, spec};
-  const Slot slot = apply(e);
-  record(e);
-  return Operation<Volume>(shared_from_this(), volumes_[slot].task, epoch_,
-                           snapshot(volumes_[slot], current_time()));
+  return create_async<VolumeRecord>(
+      spec, [](Slot) { return std::optional<Error>(); }, [](Slot, VolumeCreated&, Rng&) {});
 }
 
 Slot Core::apply(const VolumeCreated& e) {
