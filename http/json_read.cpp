@@ -138,6 +138,10 @@ const json::value* ObjectReader::find(std::string_view key) const {
   return object_.if_contains(key);
 }
 
+void ObjectReader::type_error(std::string_view key, std::string_view type) {
+  add_type_error(errors_, loc(key), type);
+}
+
 const json::value* ObjectReader::member(std::string_view key, bool required) {
   const auto* v = object_.if_contains(key);
   if (v == nullptr && required) add_type_error(errors_, loc(key), "missing");
@@ -266,11 +270,15 @@ SecurityGroupSpec read_security_group_spec(const json::object& body, FieldErrors
     }
     SecurityRuleSpec rule;
     ObjectReader rr{array[i].get_object(), errors, std::move(base)};
-    rr.string("direction", rule.direction);
-    rr.string("protocol", rule.protocol);
+    rr.enumeration<SecurityGroupSpec>("direction", rule.direction);
+    const bool protocol = rr.enumeration<SecurityGroupSpec>("protocol", rule.protocol);
     rr.integer("port_range_min", rule.port_range_min);
     rr.integer("port_range_max", rule.port_range_max);
     rr.string("remote_cidr", rule.remote_cidr);
+    if (!protocol) {  // the port rules depend on the protocol: not checked without one
+      rule.port_range_min.reset();
+      rule.port_range_max.reset();
+    }
     spec.rules.push_back(std::move(rule));
   }
   return spec;
@@ -294,14 +302,14 @@ VolumeSpec read_volume_spec(const json::object& body, FieldErrors& errors) {
   r.string("name", spec.name, true);
   r.string("environment_id", spec.environment_id, true);
   r.integer("size_gb", spec.size_gb, true);
-  r.string("volume_type", spec.volume_type);
+  r.enumeration<VolumeSpec>("volume_type", spec.volume_type);
   return spec;
 }
 
 FaultSpec read_fault_spec(const json::object& body, FieldErrors& errors) {
   FaultSpec spec;
   ObjectReader r{body, errors, {}};
-  r.nullable_string("operation", spec.operation);
+  r.nullable_enumeration<FaultSpec>("operation", spec.operation);
   r.nullable_integer("fail_next", spec.fail_next);
   r.nullable_string("route", spec.route);
   r.nullable_integer("status", spec.status);

@@ -94,7 +94,7 @@ Result<Fault> Core::add_fault(const FaultSpec& spec) {
   Fault& f = r.fault;
   f.id = r.id.to_string();
   if (spec.operation) {
-    f.operation = from_string<TaskKind>(*spec.operation);
+    f.operation = spec.operation;
     f.fail_next = spec.fail_next;
   } else if (spec.route) {
     f.route = normalize_route(*spec.route);

@@ -85,8 +85,8 @@ Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec)
   for (const auto& rs : spec.rules) {
     SecurityRule rule;
     rule.id = Uuid::from_rng(rng).to_string();
-    rule.direction = *from_string<Direction>(rs.direction);
-    rule.protocol = *from_string<Protocol>(rs.protocol);
+    rule.direction = rs.direction;
+    rule.protocol = rs.protocol;
     rule.port_range_min = rs.port_range_min;
     rule.port_range_max = rs.port_range_max;
     rule.remote_cidr = *Cidr::parse(rs.remote_cidr);

@@ -8,6 +8,13 @@ namespace mockcloud::detail {
 
 // ---- encoding of record bodies ----
 
+// Enums are recorded by their wire names.
+template <class E>
+E decode_enum(const std::string& name) {
+  if (auto e = from_string<E>(name)) return *e;
+  throw StoreError("journal record is corrupt (unknown name '" + name + "')");
+}
+
 std::string encode(const EnvironmentSpec& s) {
   return Writer().str(s.name).str(s.cidr).str(s.description).take();
 }
@@ -16,8 +23,8 @@ std::string encode(const SecurityGroupSpec& s) {
   Writer w;
   w.str(s.name).str(s.environment_id).str(s.description).u64(s.rules.size());
   for (const auto& r : s.rules)
-    w.str(r.direction)
-        .str(r.protocol)
+    w.str(to_string(r.direction))
+        .str(to_string(r.protocol))
         .opt(r.port_range_min)
         .opt(r.port_range_max)
         .str(r.remote_cidr);
@@ -34,12 +41,17 @@ std::string encode(const VmSpec& s) {
 }
 
 std::string encode(const VolumeSpec& s) {
-  return Writer().str(s.name).str(s.environment_id).i64(s.size_gb).str(s.volume_type).take();
+  return Writer()
+      .str(s.name)
+      .str(s.environment_id)
+      .i64(s.size_gb)
+      .str(to_string(s.volume_type))
+      .take();
 }
 
 std::string encode(const FaultSpec& s) {
   return Writer()
-      .opt(s.operation)
+      .opt(s.operation ? std::optional<std::string>(to_string(*s.operation)) : std::nullopt)
       .opt(s.fail_next)
       .opt(s.route)
       .opt(s.status)
@@ -150,8 +162,8 @@ void Core::replay(const Store::Record& rec) {
     s.description = r.str();
     s.rules.resize(r.u64());
     for (auto& rule : s.rules) {
-      rule.direction = r.str();
-      rule.protocol = r.str();
+      rule.direction = decode_enum<Direction>(r.str());
+      rule.protocol = decode_enum<Protocol>(r.str());
       rule.port_range_min = r.opt<int>();
       rule.port_range_max = r.opt<int>();
       rule.remote_cidr = r.str();
@@ -177,7 +189,7 @@ void Core::replay(const Store::Record& rec) {
     s.name = r.str();
     s.environment_id = r.str();
     s.size_gb = r.i64();
-    s.volume_type = r.str();
+    s.volume_type = decode_enum<VolumeType>(r.str());
     check(create_volume(s));
   } else if (kind == "volume.delete") {
     check(delete_volume(r.str()));
@@ -199,7 +211,7 @@ void Core::replay(const Store::Record& rec) {
     settings_ = s;
   } else if (kind == "fault.add") {
     FaultSpec s;
-    s.operation = r.opt<std::string>();
+    if (auto op = r.opt<std::string>()) s.operation = decode_enum<TaskKind>(*op);
     s.fail_next = r.opt<std::int64_t>();
     s.route = r.opt<std::string>();
     s.status = r.opt<std::int64_t>();

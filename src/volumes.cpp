@@ -40,7 +40,7 @@ Result<Operation<Volume>> Core::create_volume(const VolumeSpec& spec) {
   r.env = env;
   r.generation = name.generation;
   r.size_gb = static_cast<std::uint32_t>(spec.size_gb);
-  r.type = *from_string<VolumeType>(spec.volume_type);
+  r.type = spec.volume_type;
   r.status = VolumeStatus::creating;
   r.created_at = r.updated_at = now;
   const Slot slot = volumes_.insert(std::move(r));
