@@ -158,10 +158,10 @@ class FieldErrors {
 };
 
 /// pydantic's message for an unknown enum value: "Input should be 'a', 'b' or 'c'".
-template <class E>
+template <class E, wire::Spelling S = wire::spelling<E>>
 std::string enum_expected_message() {
   std::string msg = "Input should be ";
-  const auto& names = wire::enum_names<E>;
+  const auto& names = wire::enum_names<E, S>;
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (i != 0) msg += i + 1 == names.size() ? " or " : ", ";
     msg.append("'").append(names[i].view()).append("'");
@@ -206,14 +206,14 @@ class ObjectReader {
   void string_list(std::string_view key, std::vector<std::string>& out);
   /// An enum by its wire name; a string that names none leaves `out` as it is and is a value
   /// error (`enum`) of `Spec`. False for such a string.
-  template <class Spec, class E>
+  template <class Spec, class E, wire::Spelling S = wire::spelling<E>>
   bool enumeration(std::string_view key, E& out) {
     const auto* v = member(key, false);
-    return v == nullptr || enum_value<Spec>(key, *v, out);
+    return v == nullptr || enum_value<Spec, E, S>(key, *v, out);
   }
   /// The same, nullable; a string that names none sets `out` to some value, so that the rules
   /// that look at whether it is given see it given.
-  template <class Spec, class E>
+  template <class Spec, class E, wire::Spelling S = wire::spelling<E>>
   bool nullable_enumeration(std::string_view key, std::optional<E>& out) {
     const auto* v = member(key, false);
     if (v == nullptr) return true;
@@ -222,7 +222,7 @@ class ObjectReader {
       return true;
     }
     E e = wire::enum_values<E>[0];
-    const bool known = enum_value<Spec>(key, *v, e);
+    const bool known = enum_value<Spec, E, S>(key, *v, e);
     if (v->is_string()) out = e;
     return known;
   }
@@ -232,18 +232,18 @@ class ObjectReader {
   FieldErrors& errors() noexcept { return errors_; }
 
  private:
-  template <class Spec, class E>
+  template <class Spec, class E, wire::Spelling S>
   bool enum_value(std::string_view key, const json::value& v, E& out) {
     if (!v.is_string()) {
       type_error(key, "string_type");
       return true;
     }
     const std::string_view name(v.get_string().data(), v.get_string().size());
-    if (auto e = wire::enum_from_name<E>(name)) {
+    if (auto e = wire::enum_from_name<E, S>(name)) {
       out = *e;
       return true;
     }
-    errors_.add_value_error<Spec>(loc(key), enum_expected_message<E>(), "enum");
+    errors_.add_value_error<Spec>(loc(key), enum_expected_message<E, S>(), "enum");
     return false;
   }
   void type_error(std::string_view key, std::string_view type);
