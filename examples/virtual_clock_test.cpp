@@ -36,7 +36,7 @@ TEST_CASE("code under test retries when a creation fails") {
   auto env = cloud.create_environment({.name = "ci"}).value();
 
   // Make the next VM creation fail on purpose, whatever the random draw says.
-  REQUIRE(cloud.add_fault({.operation = "vm.create", .fail_next = 1}));
+  REQUIRE(cloud.add_fault({.operation = mockcloud::TaskKind::vm_create, .fail_next = 1}));
 
   auto first = cloud.create_vm({.name = "db", .environment_id = env.id}).value();
   clock.advance(60s);

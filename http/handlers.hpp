@@ -49,18 +49,12 @@ class Query {
   /// skip (>= 0, default 0) and limit (1..1000, default 100); errors at ["query", name].
   Page page(FieldErrors& errors) const;
   /// An enum filter; an unknown value is an `enum` error listing the allowed ones.
-  template <class Enum, std::size_t N>
-  std::optional<Enum> enumeration(std::string_view name, const Enum (&all)[N],
-                                  FieldErrors& errors) const {
+  template <class Enum>
+  std::optional<Enum> enumeration(std::string_view name, FieldErrors& errors) const {
     auto text = get(name);
     if (!text) return std::nullopt;
     if (auto e = from_string<Enum>(*text)) return e;
-    std::string msg = "Input should be ";
-    for (std::size_t i = 0; i < N; ++i) {
-      if (i != 0) msg += i + 1 == N ? " or " : ", ";
-      msg.append("'").append(to_string(all[i])).append("'");
-    }
-    errors.add({std::string("query"), std::string(name)}, std::move(msg), "enum");
+    errors.add({std::string("query"), std::string(name)}, enum_expected_message<Enum>(), "enum");
     return std::nullopt;
   }
 

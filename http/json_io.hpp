@@ -7,11 +7,15 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "mockcloud/describe.hpp"
 #include "mockcloud/error.hpp"
 #include "mockcloud/faults.hpp"
 #include "mockcloud/resources.hpp"
@@ -56,14 +60,68 @@ void write_field_errors(std::string& out, const std::vector<FieldError>& errors)
 // ---------------------------------------------------------------------------------------------
 // Reading
 
+template <class T>
+inline constexpr bool is_vector = false;
+template <class T>
+inline constexpr bool is_vector<std::vector<T>> = true;
+
+/// Where a loc lies in the declaration order of T's fields (describe.hpp): member index, array
+/// index, member index, ... A loc that names no field sorts last.
+using OrderKey = std::vector<std::size_t>;
+template <class T>
+void append_order_key(std::span<const PathElement> loc, OrderKey& key) {
+  constexpr auto none = std::numeric_limits<std::size_t>::max();
+  if (loc.empty()) return;
+  if constexpr (boost::describe::has_describe_members<T>::value) {
+    const auto* name = std::get_if<std::string>(&loc[0]);
+    std::size_t i = 0;
+    bool found = false;
+    boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
+        [&](auto member) {
+          if (!found && name != nullptr && *name == member.name) {
+            found = true;
+            key.push_back(i);
+            using M = std::remove_cvref_t<decltype(std::declval<T&>().*member.pointer)>;
+            append_order_key<M>(loc.subspan(1), key);
+          }
+          ++i;
+        });
+    if (!found) key.push_back(none);
+  } else if constexpr (is_vector<T>) {
+    const auto* index = std::get_if<std::size_t>(&loc[0]);
+    key.push_back(index != nullptr ? *index : none);
+    append_order_key<typename T::value_type>(loc.subspan(1), key);
+  } else {
+    key.push_back(none);
+  }
+}
+template <class T>
+OrderKey order_key(const std::vector<PathElement>& loc) {
+  OrderKey key;
+  append_order_key<T>(loc, key);
+  return key;
+}
+
 /// Every problem found in a request, in the order found; the 422 list.
 class FieldErrors {
  public:
   void add(std::vector<PathElement> loc, std::string msg, std::string type) {
     list_.push_back({std::move(loc), std::move(msg), std::move(type)});
   }
-  bool empty() const noexcept { return list_.empty(); }
-  std::vector<FieldError>& list() noexcept { return list_; }
+  /// An error of a value that the library would have reported among its rule errors (an enum
+  /// name it does not know), merged in its place by add_rule_errors: in declaration order of
+  /// `Spec`'s fields, and dropped under a rule error at a path above it (the library checks the
+  /// whole before the parts).
+  template <class Spec>
+  void add_value_error(std::vector<PathElement> loc, std::string msg, std::string type) {
+    order_ = &order_key<Spec>;
+    value_errors_.push_back({std::move(loc), std::move(msg), std::move(type)});
+  }
+  bool empty() const noexcept { return list_.empty() && value_errors_.empty(); }
+  std::vector<FieldError>& list() noexcept {
+    if (!value_errors_.empty()) add_rule_errors({});
+    return list_;
+  }
   /// Adds the library's rule errors (mockcloud::validate of the spec read so far) for the fields
   /// that had no type error, so that one 422 lists every problem, as pydantic does.
   void add_rule_errors(std::vector<FieldError> rule_errors) {
@@ -75,13 +133,41 @@ class FieldErrors {
       }
       return false;
     };
+    std::vector<FieldError> rules;
     for (auto& e : rule_errors)
-      if (!covered(e)) list_.push_back(std::move(e));
+      if (!covered(e)) rules.push_back(std::move(e));
+    for (auto& v : value_errors_) {
+      auto above = [&](const FieldError& r) {
+        return r.loc.size() < v.loc.size() && std::equal(r.loc.begin(), r.loc.end(), v.loc.begin());
+      };
+      if (std::any_of(rules.begin(), rules.end(), above)) continue;
+      const auto key = order_(v.loc);
+      auto at = std::find_if(rules.begin(), rules.end(),
+                             [&](const FieldError& r) { return order_(r.loc) > key; });
+      rules.insert(at, std::move(v));
+    }
+    value_errors_.clear();
+    for (auto& e : rules)
+      list_.push_back(std::move(e));
   }
 
  private:
   std::vector<FieldError> list_;
+  std::vector<FieldError> value_errors_;
+  OrderKey (*order_)(const std::vector<PathElement>&) = nullptr;
 };
+
+/// pydantic's message for an unknown enum value: "Input should be 'a', 'b' or 'c'".
+template <class E, wire::Spelling S = wire::spelling<E>>
+std::string enum_expected_message() {
+  std::string msg = "Input should be ";
+  const auto& names = wire::enum_names<E, S>;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i != 0) msg += i + 1 == names.size() ? " or " : ", ";
+    msg.append("'").append(names[i].view()).append("'");
+  }
+  return msg;
+}
 
 /// A request body parsed as a JSON object, allocated from a small local buffer first, so that a
 /// typical body costs no heap allocation.
@@ -118,12 +204,49 @@ class ObjectReader {
   void nullable_integer(std::string_view key, std::optional<std::int64_t>& out);
   void nullable_number(std::string_view key, std::optional<double>& out);
   void string_list(std::string_view key, std::vector<std::string>& out);
+  /// An enum by its wire name; a string that names none leaves `out` as it is and is a value
+  /// error (`enum`) of `Spec`. False for such a string.
+  template <class Spec, class E, wire::Spelling S = wire::spelling<E>>
+  bool enumeration(std::string_view key, E& out) {
+    const auto* v = member(key, false);
+    return v == nullptr || enum_value<Spec, E, S>(key, *v, out);
+  }
+  /// The same, nullable; a string that names none sets `out` to some value, so that the rules
+  /// that look at whether it is given see it given.
+  template <class Spec, class E, wire::Spelling S = wire::spelling<E>>
+  bool nullable_enumeration(std::string_view key, std::optional<E>& out) {
+    const auto* v = member(key, false);
+    if (v == nullptr) return true;
+    if (v->is_null()) {
+      out.reset();
+      return true;
+    }
+    E e = wire::enum_values<E>[0];
+    const bool known = enum_value<Spec, E, S>(key, *v, e);
+    if (v->is_string()) out = e;
+    return known;
+  }
   /// The member if present (and not rejected), for hand-made reading.
   const json::value* find(std::string_view key) const;
   std::vector<PathElement> loc(std::string_view key) const;
   FieldErrors& errors() noexcept { return errors_; }
 
  private:
+  template <class Spec, class E, wire::Spelling S>
+  bool enum_value(std::string_view key, const json::value& v, E& out) {
+    if (!v.is_string()) {
+      type_error(key, "string_type");
+      return true;
+    }
+    const std::string_view name(v.get_string().data(), v.get_string().size());
+    if (auto e = wire::enum_from_name<E, S>(name)) {
+      out = *e;
+      return true;
+    }
+    errors_.add_value_error<Spec>(loc(key), enum_expected_message<E, S>(), "enum");
+    return false;
+  }
+  void type_error(std::string_view key, std::string_view type);
   const json::value* member(std::string_view key, bool required);
   const json::object& object_;
   FieldErrors& errors_;

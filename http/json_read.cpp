@@ -8,6 +8,7 @@
 #include <string>
 
 #include "json_io.hpp"
+#include "wire.hpp"
 
 namespace mockcloud::http {
 
@@ -138,6 +139,10 @@ const json::value* ObjectReader::find(std::string_view key) const {
   return object_.if_contains(key);
 }
 
+void ObjectReader::type_error(std::string_view key, std::string_view type) {
+  add_type_error(errors_, loc(key), type);
+}
+
 const json::value* ObjectReader::member(std::string_view key, bool required) {
   const auto* v = object_.if_contains(key);
   if (v == nullptr && required) add_type_error(errors_, loc(key), "missing");
@@ -235,79 +240,21 @@ void ObjectReader::string_list(std::string_view key, std::vector<std::string>& o
   }
 }
 
+// The specs: the generic reader over their declarations (wire.hpp).
 EnvironmentSpec read_environment_spec(const json::object& body, FieldErrors& errors) {
-  EnvironmentSpec spec;
-  ObjectReader r{body, errors, {}};
-  r.string("name", spec.name, true);
-  r.string("cidr", spec.cidr);
-  r.string("description", spec.description);
-  return spec;
+  return read_spec<EnvironmentSpec>(body, errors);
 }
-
 SecurityGroupSpec read_security_group_spec(const json::object& body, FieldErrors& errors) {
-  SecurityGroupSpec spec;
-  ObjectReader r{body, errors, {}};
-  r.string("name", spec.name, true);
-  r.string("environment_id", spec.environment_id, true);
-  r.string("description", spec.description);
-  const auto* rules = r.find("rules");
-  if (rules == nullptr) return spec;
-  if (!rules->is_array()) {
-    add_type_error(errors, r.loc("rules"), "list_type");
-    return spec;
-  }
-  const auto& array = rules->get_array();
-  spec.rules.reserve(array.size());
-  for (std::size_t i = 0; i < array.size(); ++i) {
-    std::vector<PathElement> base{std::string("rules"), i};
-    if (!array[i].is_object()) {
-      add_type_error(errors, std::move(base), "model_attributes_type");
-      continue;
-    }
-    SecurityRuleSpec rule;
-    ObjectReader rr{array[i].get_object(), errors, std::move(base)};
-    rr.string("direction", rule.direction);
-    rr.string("protocol", rule.protocol);
-    rr.integer("port_range_min", rule.port_range_min);
-    rr.integer("port_range_max", rule.port_range_max);
-    rr.string("remote_cidr", rule.remote_cidr);
-    spec.rules.push_back(std::move(rule));
-  }
-  return spec;
+  return read_spec<SecurityGroupSpec>(body, errors);
 }
-
 VmSpec read_vm_spec(const json::object& body, FieldErrors& errors) {
-  VmSpec spec;
-  ObjectReader r{body, errors, {}};
-  r.string("name", spec.name, true);
-  r.string("environment_id", spec.environment_id, true);
-  r.integer("cpu", spec.cpu);
-  r.integer("memory_mb", spec.memory_mb);
-  r.string("image", spec.image);
-  r.string_list("security_group_ids", spec.security_group_ids);
-  return spec;
+  return read_spec<VmSpec>(body, errors);
 }
-
 VolumeSpec read_volume_spec(const json::object& body, FieldErrors& errors) {
-  VolumeSpec spec;
-  ObjectReader r{body, errors, {}};
-  r.string("name", spec.name, true);
-  r.string("environment_id", spec.environment_id, true);
-  r.integer("size_gb", spec.size_gb, true);
-  r.string("volume_type", spec.volume_type);
-  return spec;
+  return read_spec<VolumeSpec>(body, errors);
 }
-
 FaultSpec read_fault_spec(const json::object& body, FieldErrors& errors) {
-  FaultSpec spec;
-  ObjectReader r{body, errors, {}};
-  r.nullable_string("operation", spec.operation);
-  r.nullable_integer("fail_next", spec.fail_next);
-  r.nullable_string("route", spec.route);
-  r.nullable_integer("status", spec.status);
-  r.nullable_number("rate", spec.rate);
-  r.nullable_integer("latency_ms", spec.latency_ms);
-  return spec;
+  return read_spec<FaultSpec>(body, errors);
 }
 
 std::vector<FieldError> prefixed(std::vector<FieldError> errors, std::string_view first) {

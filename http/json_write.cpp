@@ -1,5 +1,5 @@
-// Hand-written JSON serialization of resources into a reused buffer (about 4x faster than
-// json::value_from + serialize, see docs/design-notes.md).
+// JSON serialization into a reused buffer (about 4x faster than json::value_from + serialize, see
+// docs/design-notes.md): the primitives, and the resources through wire.hpp's writer.
 #include <fmt/format.h>
 
 #include <charconv>
@@ -7,6 +7,7 @@
 #include <iterator>
 
 #include "json_io.hpp"
+#include "wire.hpp"
 
 namespace mockcloud::http {
 namespace {
@@ -37,30 +38,6 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   for (std::size_t k = 2; k < n; ++k)
     if ((at(i + k) & 0xc0) != 0x80) return 0;
   return n;
-}
-
-void write_optional_string(std::string& out, const std::optional<std::string>& s) {
-  if (s)
-    write_string(out, *s);
-  else
-    out += "null";
-}
-
-void write_string_array(std::string& out, const std::vector<std::string>& items) {
-  out += '[';
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i != 0) out += ',';
-    write_string(out, items[i]);
-  }
-  out += ']';
-}
-
-template <class Int>
-void write_optional_int(std::string& out, const std::optional<Int>& v) {
-  if (v)
-    write_int(out, static_cast<std::int64_t>(*v));
-  else
-    out += "null";
 }
 
 void write_loc_element(std::string& out, const PathElement& e) {
@@ -148,170 +125,24 @@ void write_double(std::string& out, double d) {
   if (out.find_first_of(".e", start) == std::string::npos) out += ".0";
 }
 
+// The resources: the generic writer over their declarations (wire.hpp).
 void write_json(std::string& out, const Environment& e) {
-  out += "{\"id\":";
-  write_string(out, e.id);
-  out += ",\"name\":";
-  write_string(out, e.name);
-  out += ",\"cidr\":";
-  write_string(out, e.cidr.to_string());
-  out += ",\"description\":";
-  write_string(out, e.description);
-  out += ",\"status\":";
-  write_string(out, e.status.empty() ? std::string_view{"active"} : std::string_view{e.status});
-  out += ",\"created_at\":";
-  write_time(out, e.created_at);
-  out += ",\"updated_at\":";
-  write_time(out, e.updated_at);
-  out += '}';
+  JsonWriter<>::value(out, e);
 }
-
 void write_json(std::string& out, const SecurityGroup& g) {
-  out += "{\"id\":";
-  write_string(out, g.id);
-  out += ",\"name\":";
-  write_string(out, g.name);
-  out += ",\"environment_id\":";
-  write_string(out, g.environment_id);
-  out += ",\"description\":";
-  write_string(out, g.description);
-  out += ",\"rules\":[";
-  for (std::size_t i = 0; i < g.rules.size(); ++i) {
-    const auto& r = g.rules[i];
-    if (i != 0) out += ',';
-    out += "{\"id\":";
-    write_string(out, r.id);
-    out += ",\"direction\":";
-    write_string(out, to_string(r.direction));
-    out += ",\"protocol\":";
-    write_string(out, to_string(r.protocol));
-    out += ",\"port_range_min\":";
-    write_optional_int(out, r.port_range_min);
-    out += ",\"port_range_max\":";
-    write_optional_int(out, r.port_range_max);
-    out += ",\"remote_cidr\":";
-    write_string(out, r.remote_cidr.to_string());
-    out += '}';
-  }
-  out += "],\"created_at\":";
-  write_time(out, g.created_at);
-  out += ",\"updated_at\":";
-  write_time(out, g.updated_at);
-  out += '}';
+  JsonWriter<>::value(out, g);
 }
-
 void write_json(std::string& out, const Vm& vm) {
-  out += "{\"id\":";
-  write_string(out, vm.id);
-  out += ",\"name\":";
-  write_string(out, vm.name);
-  out += ",\"environment_id\":";
-  write_string(out, vm.environment_id);
-  out += ",\"status\":";
-  write_string(out, to_string(vm.status));
-  out += ",\"progress\":";
-  write_int(out, vm.progress);
-  out += ",\"cpu\":";
-  write_int(out, vm.cpu);
-  out += ",\"memory_mb\":";
-  write_int(out, vm.memory_mb);
-  out += ",\"image\":";
-  write_string(out, vm.image);
-  out += ",\"security_group_ids\":";
-  write_string_array(out, vm.security_group_ids);
-  out += ",\"ip_address\":";
-  if (vm.ip_address)
-    write_string(out, vm.ip_address->to_string());
-  else
-    out += "null";
-  out += ",\"volume_ids\":";
-  write_string_array(out, vm.volume_ids);
-  out += ",\"error\":";
-  write_optional_string(out, vm.error);
-  out += ",\"task_id\":";
-  write_string(out, vm.task_id);
-  out += ",\"created_at\":";
-  write_time(out, vm.created_at);
-  out += ",\"updated_at\":";
-  write_time(out, vm.updated_at);
-  out += '}';
+  JsonWriter<>::value(out, vm);
 }
-
 void write_json(std::string& out, const Volume& v) {
-  out += "{\"id\":";
-  write_string(out, v.id);
-  out += ",\"name\":";
-  write_string(out, v.name);
-  out += ",\"environment_id\":";
-  write_string(out, v.environment_id);
-  out += ",\"size_gb\":";
-  write_int(out, v.size_gb);
-  out += ",\"volume_type\":";
-  write_string(out, to_string(v.volume_type));
-  out += ",\"status\":";
-  write_string(out, to_string(v.status));
-  out += ",\"progress\":";
-  write_int(out, v.progress);
-  out += ",\"vm_id\":";
-  write_optional_string(out, v.vm_id);
-  out += ",\"error\":";
-  write_optional_string(out, v.error);
-  out += ",\"task_id\":";
-  write_string(out, v.task_id);
-  out += ",\"created_at\":";
-  write_time(out, v.created_at);
-  out += ",\"updated_at\":";
-  write_time(out, v.updated_at);
-  out += '}';
+  JsonWriter<>::value(out, v);
 }
-
 void write_json(std::string& out, const Task& t) {
-  out += "{\"id\":";
-  write_string(out, t.id);
-  out += ",\"kind\":";
-  write_string(out, to_string(t.kind));
-  out += ",\"resource_id\":";
-  write_string(out, t.resource_id);
-  out += ",\"state\":";
-  write_string(out, to_string(t.state));
-  out += ",\"error\":";
-  write_optional_string(out, t.error);
-  out += ",\"created_at\":";
-  write_time(out, t.created_at);
-  out += ",\"eta\":";
-  write_time(out, t.eta);
-  out += ",\"finished_at\":";
-  if (t.finished_at)
-    write_time(out, *t.finished_at);
-  else
-    out += "null";
-  out += '}';
+  JsonWriter<>::value(out, t);
 }
-
 void write_json(std::string& out, const Fault& f) {
-  out += "{\"id\":";
-  write_string(out, f.id);
-  out += ",\"operation\":";
-  if (f.operation)
-    write_string(out, to_string(*f.operation));
-  else
-    out += "null";
-  out += ",\"fail_next\":";
-  write_optional_int(out, f.fail_next);
-  out += ",\"route\":";
-  write_optional_string(out, f.route);
-  out += ",\"status\":";
-  write_optional_int(out, f.status);
-  out += ",\"rate\":";
-  if (f.rate)
-    write_double(out, *f.rate);
-  else
-    out += "null";
-  out += ",\"latency_ms\":";
-  write_optional_int(out, f.latency_ms);
-  out += ",\"created_at\":";
-  write_time(out, f.created_at);
-  out += '}';
+  JsonWriter<>::value(out, f);
 }
 
 void write_json(std::string& out, const Settings& s) {

@@ -15,6 +15,7 @@
 #include "mockcloud/settings.hpp"
 #include "route_docs.hpp"
 #include "service.hpp"
+#include "wire.hpp"
 
 #ifndef MOCKCLOUD_VERSION
 #define MOCKCLOUD_VERSION "0.0.0"
@@ -35,8 +36,8 @@ constexpr std::string_view description =
 * A request body over the limit (1 MiB by default, `--max-body-bytes`) answers 413; a connection over `--max-connections` gets 503. Route faults injected with `POST /_mock/faults` make an `/api/v1` route answer the configured status (400..599) with `{"detail": "injected fault"}`.
 * The `/_mock` routes (tag *test control*) are not in the original service: they reset the state, change the settings, move a virtual clock and inject faults.)";
 
-// Component schemas. Responses list every field as required and allow no other; request bodies
-// ignore unknown fields (no additionalProperties) and give the defaults of omitted ones.
+// Component schemas of what has no declaration in mockcloud/describe.hpp; the resources and the
+// request bodies are generated from their declarations (described_schemas below).
 constexpr std::string_view schemas_json = R"json({
 "ErrorDetail": {
   "type": "object", "title": "ErrorDetail",
@@ -62,147 +63,6 @@ constexpr std::string_view schemas_json = R"json({
 "Name": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"},
 "Id": {"type": "string", "format": "uuid"},
 "Timestamp": {"type": "string", "format": "date-time", "description": "RFC 3339 UTC with milliseconds, from the cloud's clock", "examples": ["2030-01-01T00:00:00.000Z"]},
-"Environment": {
-  "type": "object", "title": "Environment", "additionalProperties": false,
-  "required": ["id", "name", "cidr", "description", "status", "created_at", "updated_at"],
-  "properties": {
-    "id": {"$ref": "#/components/schemas/Id"},
-    "name": {"type": "string"},
-    "cidr": {"type": "string", "examples": ["10.0.0.0/16"]},
-    "description": {"type": "string"},
-    "status": {"type": "string", "enum": ["active"]},
-    "created_at": {"$ref": "#/components/schemas/Timestamp"},
-    "updated_at": {"$ref": "#/components/schemas/Timestamp"}
-  }
-},
-"EnvironmentCreate": {
-  "type": "object", "title": "EnvironmentCreate", "required": ["name"],
-  "properties": {
-    "name": {"$ref": "#/components/schemas/Name", "description": "Unique among environments"},
-    "cidr": {"type": "string", "default": "10.0.0.0/16",
-             "description": "An IPv4 network, host bits zero, /16../28, inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"},
-    "description": {"type": "string", "default": ""}
-  }
-},
-"SecurityRule": {
-  "type": "object", "title": "SecurityRule", "additionalProperties": false,
-  "required": ["id", "direction", "protocol", "port_range_min", "port_range_max", "remote_cidr"],
-  "properties": {
-    "id": {"$ref": "#/components/schemas/Id"},
-    "direction": {"type": "string", "enum": ["ingress", "egress"]},
-    "protocol": {"type": "string", "enum": ["tcp", "udp", "icmp", "all"]},
-    "port_range_min": {"type": ["integer", "null"]},
-    "port_range_max": {"type": ["integer", "null"]},
-    "remote_cidr": {"type": "string"}
-  }
-},
-"SecurityRuleCreate": {
-  "type": "object", "title": "SecurityRuleCreate",
-  "properties": {
-    "direction": {"type": "string", "enum": ["ingress", "egress"], "default": "ingress"},
-    "protocol": {"type": "string", "enum": ["tcp", "udp", "icmp", "all"], "default": "tcp"},
-    "port_range_min": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535, "description": "tcp and udp only"},
-    "port_range_max": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535, "description": "tcp and udp only; at least port_range_min"},
-    "remote_cidr": {"type": "string", "default": "0.0.0.0/0"}
-  }
-},
-"SecurityGroup": {
-  "type": "object", "title": "SecurityGroup", "additionalProperties": false,
-  "required": ["id", "name", "environment_id", "description", "rules", "created_at", "updated_at"],
-  "properties": {
-    "id": {"$ref": "#/components/schemas/Id"},
-    "name": {"type": "string"},
-    "environment_id": {"$ref": "#/components/schemas/Id"},
-    "description": {"type": "string"},
-    "rules": {"type": "array", "items": {"$ref": "#/components/schemas/SecurityRule"}},
-    "created_at": {"$ref": "#/components/schemas/Timestamp"},
-    "updated_at": {"$ref": "#/components/schemas/Timestamp"}
-  }
-},
-"SecurityGroupCreate": {
-  "type": "object", "title": "SecurityGroupCreate", "required": ["name", "environment_id"],
-  "properties": {
-    "name": {"$ref": "#/components/schemas/Name", "description": "Unique within the environment"},
-    "environment_id": {"type": "string"},
-    "description": {"type": "string", "default": ""},
-    "rules": {"type": "array", "items": {"$ref": "#/components/schemas/SecurityRuleCreate"}, "default": []}
-  }
-},
-"Vm": {
-  "type": "object", "title": "Vm", "additionalProperties": false,
-  "required": ["id", "name", "environment_id", "status", "progress", "cpu", "memory_mb", "image",
-               "security_group_ids", "ip_address", "volume_ids", "error", "task_id", "created_at", "updated_at"],
-  "properties": {
-    "id": {"$ref": "#/components/schemas/Id"},
-    "name": {"type": "string"},
-    "environment_id": {"$ref": "#/components/schemas/Id"},
-    "status": {"type": "string", "enum": ["creating", "running", "error", "deleting"]},
-    "progress": {"type": "integer", "minimum": 0, "maximum": 100, "description": "Elapsed share of the simulated duration; 100 when running"},
-    "cpu": {"type": "integer"},
-    "memory_mb": {"type": "integer"},
-    "image": {"type": "string"},
-    "security_group_ids": {"type": "array", "items": {"$ref": "#/components/schemas/Id"}},
-    "ip_address": {"type": ["string", "null"], "format": "ipv4", "description": "null until the VM is running"},
-    "volume_ids": {"type": "array", "items": {"$ref": "#/components/schemas/Id"}, "description": "In attachment order"},
-    "error": {"type": ["string", "null"], "description": "Why the creation failed"},
-    "task_id": {"$ref": "#/components/schemas/Id"},
-    "created_at": {"$ref": "#/components/schemas/Timestamp"},
-    "updated_at": {"$ref": "#/components/schemas/Timestamp"}
-  }
-},
-"VmCreate": {
-  "type": "object", "title": "VmCreate", "required": ["name", "environment_id"],
-  "properties": {
-    "name": {"$ref": "#/components/schemas/Name", "description": "Unique within the environment"},
-    "environment_id": {"type": "string"},
-    "cpu": {"type": "integer", "minimum": 1, "maximum": 64, "default": 1},
-    "memory_mb": {"type": "integer", "minimum": 128, "maximum": 1048576, "default": 1024},
-    "image": {"type": "string", "minLength": 1, "maxLength": 128, "default": "ubuntu-22.04"},
-    "security_group_ids": {"type": "array", "items": {"type": "string"}, "default": []}
-  }
-},
-"Volume": {
-  "type": "object", "title": "Volume", "additionalProperties": false,
-  "required": ["id", "name", "environment_id", "size_gb", "volume_type", "status", "progress", "vm_id",
-               "error", "task_id", "created_at", "updated_at"],
-  "properties": {
-    "id": {"$ref": "#/components/schemas/Id"},
-    "name": {"type": "string"},
-    "environment_id": {"$ref": "#/components/schemas/Id"},
-    "size_gb": {"type": "integer"},
-    "volume_type": {"type": "string", "enum": ["standard", "ssd"]},
-    "status": {"type": "string", "enum": ["creating", "available", "in-use", "error", "deleting"]},
-    "progress": {"type": "integer", "minimum": 0, "maximum": 100},
-    "vm_id": {"type": ["string", "null"], "format": "uuid", "description": "The VM it is attached to"},
-    "error": {"type": ["string", "null"], "description": "Why the creation failed"},
-    "task_id": {"$ref": "#/components/schemas/Id"},
-    "created_at": {"$ref": "#/components/schemas/Timestamp"},
-    "updated_at": {"$ref": "#/components/schemas/Timestamp"}
-  }
-},
-"VolumeCreate": {
-  "type": "object", "title": "VolumeCreate", "required": ["name", "environment_id", "size_gb"],
-  "properties": {
-    "name": {"$ref": "#/components/schemas/Name", "description": "Unique within the environment"},
-    "environment_id": {"type": "string"},
-    "size_gb": {"type": "integer", "minimum": 1, "maximum": 16384, "examples": [10]},
-    "volume_type": {"type": "string", "enum": ["standard", "ssd"], "default": "standard"}
-  }
-},
-"Task": {
-  "type": "object", "title": "Task", "additionalProperties": false,
-  "required": ["id", "kind", "resource_id", "state", "error", "created_at", "eta", "finished_at"],
-  "properties": {
-    "id": {"$ref": "#/components/schemas/Id"},
-    "kind": {"type": "string", "enum": ["vm.create", "vm.delete", "volume.create", "volume.delete"]},
-    "resource_id": {"$ref": "#/components/schemas/Id"},
-    "state": {"type": "string", "enum": ["PENDING", "STARTED", "SUCCESS", "FAILURE", "REVOKED"]},
-    "error": {"type": ["string", "null"]},
-    "created_at": {"$ref": "#/components/schemas/Timestamp"},
-    "eta": {"$ref": "#/components/schemas/Timestamp"},
-    "finished_at": {"type": ["string", "null"], "format": "date-time", "description": "null while in flight"}
-  }
-},
 "Counts": {
   "type": "object", "title": "Counts", "additionalProperties": false,
   "required": ["environments", "security_groups", "vms", "volumes", "tasks"],
@@ -248,38 +108,177 @@ constexpr std::string_view schemas_json = R"json({
     "now": {"$ref": "#/components/schemas/Timestamp"},
     "fired": {"type": "integer", "minimum": 0, "description": "Operations completed"}
   }
-},
-"FaultCreate": {
-  "type": "object", "title": "FaultCreate",
-  "description": "Exactly one shape: operation + fail_next; route + status (+ rate); latency_ms",
-  "properties": {
-    "operation": {"type": ["string", "null"], "enum": ["vm.create", "vm.delete", "volume.create", "volume.delete", null]},
-    "fail_next": {"type": ["integer", "null"], "minimum": 1, "maximum": 1000000},
-    "route": {"type": ["string", "null"], "examples": ["POST /api/v1/vms"]},
-    "status": {"type": ["integer", "null"], "minimum": 400, "maximum": 599},
-    "rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1, "default": 1},
-    "latency_ms": {"type": ["integer", "null"], "minimum": 0, "maximum": 60000}
-  },
-  "examples": [{"operation": "vm.create", "fail_next": 2}, {"route": "POST /api/v1/vms", "status": 503, "rate": 0.2}, {"latency_ms": 200}]
-},
-"Fault": {
-  "type": "object", "title": "Fault", "additionalProperties": false,
-  "required": ["id", "operation", "fail_next", "route", "status", "rate", "latency_ms", "created_at"],
-  "properties": {
-    "id": {"$ref": "#/components/schemas/Id"},
-    "operation": {"type": ["string", "null"], "enum": ["vm.create", "vm.delete", "volume.create", "volume.delete", null]},
-    "fail_next": {"type": ["integer", "null"], "description": "How many are left"},
-    "route": {"type": ["string", "null"]},
-    "status": {"type": ["integer", "null"]},
-    "rate": {"type": ["number", "null"]},
-    "latency_ms": {"type": ["integer", "null"]},
-    "created_at": {"$ref": "#/components/schemas/Timestamp"}
-  }
 }
 })json";
 
 json::value ref(std::string_view schema) {
   return json::object{{"$ref", "#/components/schemas/" + std::string(schema)}};
+}
+
+// ---- the described resources and specs ----
+// Responses list every field as required and allow no other; request bodies ignore unknown
+// fields (no additionalProperties), require what ReadRules (wire.hpp) says, and give the defaults
+// of omitted fields (those of a default-constructed spec).
+
+template <class T>
+constexpr std::string_view title = "";
+template <>
+constexpr std::string_view title<Environment> = "Environment";
+template <>
+constexpr std::string_view title<EnvironmentSpec> = "EnvironmentCreate";
+template <>
+constexpr std::string_view title<SecurityRule> = "SecurityRule";
+template <>
+constexpr std::string_view title<SecurityRuleSpec> = "SecurityRuleCreate";
+template <>
+constexpr std::string_view title<SecurityGroup> = "SecurityGroup";
+template <>
+constexpr std::string_view title<SecurityGroupSpec> = "SecurityGroupCreate";
+template <>
+constexpr std::string_view title<Vm> = "Vm";
+template <>
+constexpr std::string_view title<VmSpec> = "VmCreate";
+template <>
+constexpr std::string_view title<Volume> = "Volume";
+template <>
+constexpr std::string_view title<VolumeSpec> = "VolumeCreate";
+template <>
+constexpr std::string_view title<Task> = "Task";
+template <>
+constexpr std::string_view title<Fault> = "Fault";
+template <>
+constexpr std::string_view title<FaultSpec> = "FaultCreate";
+
+// What the types do not say: constraints (the library's validate() ranges), descriptions and
+// examples, merged into the generated property (field "" is the schema itself). A `$ref` replaces
+// the generated property.
+struct FieldDoc {
+  std::string_view schema, field, json;
+};
+constexpr FieldDoc field_docs[] = {
+    {"Environment", "cidr", R"({"examples": ["10.0.0.0/16"]})"},
+    {"Environment", "status", R"({"enum": ["active"]})"},
+    {"EnvironmentCreate", "name",
+     R"({"$ref": "#/components/schemas/Name", "description": "Unique among environments"})"},
+    {"EnvironmentCreate", "cidr",
+     R"({"description": "An IPv4 network, host bits zero, /16../28, inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"})"},
+    {"SecurityRuleCreate", "port_range_min",
+     R"({"minimum": 1, "maximum": 65535, "description": "tcp and udp only"})"},
+    {"SecurityRuleCreate", "port_range_max",
+     R"({"minimum": 1, "maximum": 65535, "description": "tcp and udp only; at least port_range_min"})"},
+    {"SecurityGroupCreate", "name",
+     R"({"$ref": "#/components/schemas/Name", "description": "Unique within the environment"})"},
+    {"Vm", "progress",
+     R"({"minimum": 0, "maximum": 100, "description": "Elapsed share of the simulated duration; 100 when running"})"},
+    {"Vm", "ip_address", R"({"description": "null until the VM is running"})"},
+    {"Vm", "volume_ids", R"({"description": "In attachment order"})"},
+    {"Vm", "error", R"({"description": "Why the creation failed"})"},
+    {"VmCreate", "name",
+     R"({"$ref": "#/components/schemas/Name", "description": "Unique within the environment"})"},
+    {"VmCreate", "cpu", R"({"minimum": 1, "maximum": 64})"},
+    {"VmCreate", "memory_mb", R"({"minimum": 128, "maximum": 1048576})"},
+    {"VmCreate", "image", R"({"minLength": 1, "maxLength": 128})"},
+    {"Volume", "progress", R"({"minimum": 0, "maximum": 100})"},
+    {"Volume", "vm_id", R"({"description": "The VM it is attached to"})"},
+    {"Volume", "error", R"({"description": "Why the creation failed"})"},
+    {"VolumeCreate", "name",
+     R"({"$ref": "#/components/schemas/Name", "description": "Unique within the environment"})"},
+    {"VolumeCreate", "size_gb", R"({"minimum": 1, "maximum": 16384, "examples": [10]})"},
+    {"Task", "finished_at", R"({"description": "null while in flight"})"},
+    {"FaultCreate", "",
+     R"({"description": "Exactly one shape: operation + fail_next; route + status (+ rate); latency_ms",
+         "examples": [{"operation": "vm.create", "fail_next": 2}, {"route": "POST /api/v1/vms", "status": 503, "rate": 0.2}, {"latency_ms": 200}]})"},
+    {"FaultCreate", "fail_next", R"({"minimum": 1, "maximum": 1000000})"},
+    {"FaultCreate", "route", R"({"examples": ["POST /api/v1/vms"]})"},
+    {"FaultCreate", "status", R"({"minimum": 400, "maximum": 599})"},
+    {"FaultCreate", "rate", R"({"minimum": 0, "maximum": 1, "default": 1})"},
+    {"FaultCreate", "latency_ms", R"({"minimum": 0, "maximum": 60000})"},
+    {"Fault", "fail_next", R"({"description": "How many are left"})"},
+};
+
+void apply_docs(std::string_view schema, std::string_view field, json::object& target) {
+  for (const auto& d : field_docs) {
+    if (d.schema != schema || d.field != field) continue;
+    auto extra = json::parse(d.json).as_object();
+    if (extra.contains("$ref")) target.clear();
+    for (auto& [k, v] : extra)
+      target[k] = v;
+  }
+}
+
+bool is_id_field(std::string_view field) {
+  return field == "id" || field.ends_with("_id") || field.ends_with("_ids");
+}
+
+/// The schema of one field's type. `response`: ids are Id, times Timestamp; `inline_refs`: the
+/// same as plain types with a format (to be made nullable).
+template <class M>
+json::object type_schema(bool response, std::string_view field, bool inline_refs = false) {
+  if constexpr (is_optional<M>) {
+    auto s = type_schema<typename M::value_type>(response, field, true);
+    if (s.contains("type")) s["type"] = json::array{s["type"], "null"};
+    if (s.contains("enum")) s["enum"].as_array().emplace_back(nullptr);
+    return s;
+  } else if constexpr (std::is_same_v<M, std::string>) {
+    if (response && is_id_field(field))
+      return inline_refs ? json::object{{"type", "string"}, {"format", "uuid"}}
+                         : ref("Id").as_object();
+    return {{"type", "string"}};
+  } else if constexpr (std::is_same_v<M, TimePoint>) {
+    return inline_refs ? json::object{{"type", "string"}, {"format", "date-time"}}
+                       : ref("Timestamp").as_object();
+  } else if constexpr (std::is_same_v<M, Ipv4Address>) {
+    return {{"type", "string"}, {"format", "ipv4"}};
+  } else if constexpr (std::is_same_v<M, Cidr>) {
+    return {{"type", "string"}};
+  } else if constexpr (std::is_enum_v<M>) {
+    return json::parse(enum_schema<M>.view()).as_object();
+  } else if constexpr (std::is_same_v<M, double>) {
+    return {{"type", "number"}};
+  } else if constexpr (std::is_integral_v<M>) {
+    return {{"type", "integer"}};
+  } else if constexpr (is_vector<M>) {
+    return {{"type", "array"}, {"items", type_schema<typename M::value_type>(response, field)}};
+  } else {
+    static_assert(is_described<M>, "a field type the OpenAPI document cannot describe");
+    return ref(title<M>).as_object();
+  }
+}
+
+/// A resource (response) or a spec (request body) as a component schema.
+template <class T>
+json::object object_schema(bool response) {
+  json::object properties;
+  json::array required;
+  const T defaults{};
+  for_each_field<T>([&](auto d) {
+    using D = decltype(d);
+    using M = member_type<T, D>;
+    const std::string_view name = ApiDialect::field(D::name);
+    auto p = type_schema<M>(response, name);
+    if (response || is_required<T>(D::name)) {
+      required.emplace_back(name);
+    } else if constexpr (!is_optional<M>) {
+      std::string written;
+      JsonWriter<>::value(written, defaults.*D::pointer);
+      p["default"] = json::parse(written);
+    }
+    apply_docs(title<T>, D::name, p);
+    properties[name] = std::move(p);
+  });
+  json::object s{{"type", "object"}, {"title", title<T>}};
+  if (response) s["additionalProperties"] = false;
+  if (!required.empty()) s["required"] = std::move(required);
+  s["properties"] = std::move(properties);
+  apply_docs(title<T>, "", s);
+  return s;
+}
+
+template <class... Resources, class... Specs>
+void add_described(json::object& schemas, boost::mp11::mp_list<Resources...>,
+                   boost::mp11::mp_list<Specs...>) {
+  ((schemas[title<Resources>] = object_schema<Resources>(true)), ...);
+  ((schemas[title<Specs>] = object_schema<Specs>(false)), ...);
 }
 
 json::value schema_of(std::string_view name) {
@@ -439,6 +438,11 @@ json::object operation_of(const Route& route) {
 
 std::string build_openapi_document(const Router& router) {
   json::object schemas = json::parse(schemas_json).as_object();
+  add_described(
+      schemas,
+      boost::mp11::mp_list<Environment, SecurityRule, SecurityGroup, Vm, Volume, Task, Fault>{},
+      boost::mp11::mp_list<EnvironmentSpec, SecurityRuleSpec, SecurityGroupSpec, VmSpec, VolumeSpec,
+                           FaultSpec>{});
   schemas["Settings"] = settings_schema(false);
   schemas["SettingsPatch"] = settings_schema(true);
 

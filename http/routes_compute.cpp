@@ -1,6 +1,7 @@
 // VMs, volumes and tasks: asynchronous resources and the worker's view of them.
 #include "handlers.hpp"
 #include "route_docs.hpp"
+#include "wire.hpp"
 
 namespace mockcloud::http {
 namespace {
@@ -25,7 +26,7 @@ void list_vms(Api& api, const Call& call, Response& res) {
   const Page page = query.page(errors);
   const VmFilter filter{.environment_id = query.get("environment_id"),
                         .name = query.get("name"),
-                        .status = query.enumeration("status", all_vm_statuses, errors)};
+                        .status = query.enumeration<VmStatus>("status", errors)};
   if (!errors.empty()) return respond_fields(res, std::move(errors.list()), {});
   respond_list(res, api.manager().list_vms(filter, page));
 }
@@ -62,7 +63,7 @@ void list_volumes(Api& api, const Call& call, Response& res) {
   const Page page = query.page(errors);
   const VolumeFilter filter{.environment_id = query.get("environment_id"),
                             .name = query.get("name"),
-                            .status = query.enumeration("status", all_volume_statuses, errors)};
+                            .status = query.enumeration<VolumeStatus>("status", errors)};
   if (!errors.empty()) return respond_fields(res, std::move(errors.list()), {});
   respond_list(res, api.manager().list_volumes(filter, page));
 }
@@ -96,7 +97,7 @@ void list_tasks(Api& api, const Call& call, Response& res) {
   FieldErrors errors;
   const Page page = query.page(errors);
   const TaskFilter filter{.resource_id = query.get("resource_id"),
-                          .state = query.enumeration("state", all_task_states, errors)};
+                          .state = query.enumeration<TaskState>("state", errors)};
   if (!errors.empty()) return respond_fields(res, std::move(errors.list()), {});
   respond_list(res, api.manager().list_tasks(filter, page));
 }
@@ -107,12 +108,10 @@ void get_task(Api& api, const Call& call, Response& res) {
   respond_json(res, 200, *task);
 }
 
-constexpr QueryParam vm_status{
-    "status", R"({"type":"string","enum":["creating","running","error","deleting"]})",
-    "Only the VMs in this status"};
-constexpr QueryParam volume_status{
-    "status", R"({"type":"string","enum":["creating","available","in-use","error","deleting"]})",
-    "Only the volumes in this status"};
+constexpr QueryParam vm_status{"status", enum_schema<VmStatus>.view(),
+                               "Only the VMs in this status"};
+constexpr QueryParam volume_status{"status", enum_schema<VolumeStatus>.view(),
+                                   "Only the volumes in this status"};
 constexpr QueryParam vm_query[] = {docs::skip, docs::limit, docs::environment_id, vm_status,
                                    docs::name};
 constexpr QueryParam volume_query[] = {docs::skip, docs::limit, docs::environment_id, volume_status,
@@ -121,8 +120,7 @@ constexpr QueryParam task_query[] = {
     docs::skip,
     docs::limit,
     {"resource_id", R"({"type":"string"})", "Only the tasks of this resource"},
-    {"state", R"({"type":"string","enum":["PENDING","STARTED","SUCCESS","FAILURE","REVOKED"]})",
-     "Only the tasks in this state"}};
+    {"state", enum_schema<TaskState>.view(), "Only the tasks in this state"}};
 
 constexpr Reply create_vm_replies[] = {
     {202, "Vm", "Accepted: the VM, creating; Location says where to poll it", location},

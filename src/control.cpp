@@ -102,7 +102,7 @@ Result<Fault> Core::add_fault(const FaultSpec& spec) {
   Fault f;
   f.id = Uuid::from_rng(rng).to_string();
   if (spec.operation) {
-    f.operation = from_string<TaskKind>(*spec.operation);
+    f.operation = spec.operation;
     f.fail_next = spec.fail_next;
   } else if (spec.route) {
     f.route = normalize_route(*spec.route);

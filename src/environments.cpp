@@ -111,8 +111,8 @@ Slot Core::apply(const SecurityGroupCreated& e) {
     const SecurityRuleSpec& rs = spec.rules[i];
     SecurityRule rule;
     rule.id = e.rule_ids[i].to_string();
-    rule.direction = *from_string<Direction>(rs.direction);
-    rule.protocol = *from_string<Protocol>(rs.protocol);
+    rule.direction = rs.direction;
+    rule.protocol = rs.protocol;
     rule.port_range_min = rs.port_range_min;
     rule.port_range_max = rs.port_range_max;
     rule.remote_cidr = *Cidr::parse(rs.remote_cidr);

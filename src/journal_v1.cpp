@@ -17,6 +17,14 @@ Settings decode_settings(Reader& r) {
   return s;
 }
 
+/// Format 1 spelled enums as their wire names.
+template <class Enum>
+Enum read_enum(Reader& r) {
+  Enum e{};
+  decode(r, e);
+  return e;
+}
+
 }  // namespace
 
 void Core::replay_v1(const Store::Record& rec) {
@@ -48,8 +56,8 @@ void Core::replay_v1(const Store::Record& rec) {
     s.description = r.str();
     s.rules.resize(r.u64());
     for (auto& rule : s.rules) {
-      rule.direction = r.str();
-      rule.protocol = r.str();
+      rule.direction = read_enum<Direction>(r);
+      rule.protocol = read_enum<Protocol>(r);
       rule.port_range_min = r.opt<int>();
       rule.port_range_max = r.opt<int>();
       rule.remote_cidr = r.str();
@@ -75,7 +83,7 @@ void Core::replay_v1(const Store::Record& rec) {
     s.name = r.str();
     s.environment_id = r.str();
     s.size_gb = r.i64();
-    s.volume_type = r.str();
+    s.volume_type = read_enum<VolumeType>(r);
     check(create_volume(s));
   } else if (kind == "volume.delete") {
     check(delete_volume(r.str()));
@@ -93,7 +101,7 @@ void Core::replay_v1(const Store::Record& rec) {
     complete(slot, none);
   } else if (kind == "fault.add") {
     FaultSpec s;
-    s.operation = r.opt<std::string>();
+    if (r.u64()) s.operation = read_enum<TaskKind>(r);
     s.fail_next = r.opt<std::int64_t>();
     s.route = r.opt<std::string>();
     s.status = r.opt<std::int64_t>();

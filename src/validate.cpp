@@ -63,12 +63,6 @@ void check_length(std::vector<FieldError>& out, const Loc& loc, std::string_view
     add(out, loc, fmt::format("String should have at most {} characters", max), "string_too_long");
 }
 
-template <class Enum>
-void check_enum(std::vector<FieldError>& out, const Loc& loc, std::string_view v,
-                std::string_view expected) {
-  if (!from_string<Enum>(v)) add(out, loc, fmt::format("Input should be {}", expected), "enum");
-}
-
 }  // namespace
 
 bool is_allowed_environment_cidr(const Cidr& c) {
@@ -102,11 +96,8 @@ std::vector<FieldError> validate_spec(const SecurityGroupSpec& s) {
   for (std::size_t i = 0; i < s.rules.size(); ++i) {
     const auto& r = s.rules[i];
     auto loc = [i](const char* field) { return Loc{"rules", i, field}; };
-    check_enum<Direction>(out, loc("direction"), r.direction, "'ingress' or 'egress'");
-    check_enum<Protocol>(out, loc("protocol"), r.protocol, "'tcp', 'udp', 'icmp' or 'all'");
-    auto proto = from_string<Protocol>(r.protocol);
-    const bool ported = proto == Protocol::tcp || proto == Protocol::udp;
-    if (proto && !ported && (r.port_range_min || r.port_range_max)) {
+    const bool ported = r.protocol == Protocol::tcp || r.protocol == Protocol::udp;
+    if (!ported && (r.port_range_min || r.port_range_max)) {
       add(out, loc(r.port_range_min ? "port_range_min" : "port_range_max"),
           "Value error, ports are only allowed for the tcp and udp protocols", "value_error");
     } else if (ported) {
@@ -142,7 +133,6 @@ std::vector<FieldError> validate_spec(const VolumeSpec& s) {
   std::vector<FieldError> out;
   check_name(out, {"name"}, s.name);
   check_range(out, {"size_gb"}, s.size_gb, 1, 16384);
-  check_enum<VolumeType>(out, {"volume_type"}, s.volume_type, "'standard' or 'ssd'");
   return out;
 }
 
@@ -172,8 +162,6 @@ std::vector<FieldError> validate_spec(const FaultSpec& s) {
     return out;
   }
   if (s.operation) {
-    check_enum<TaskKind>(out, {"operation"}, *s.operation,
-                         "'vm.create', 'vm.delete', 'volume.create' or 'volume.delete'");
     if (!s.fail_next)
       add(out, {"fail_next"}, "Field required", "missing");
     else

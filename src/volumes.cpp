@@ -22,7 +22,7 @@ Slot Core::apply(const VolumeCreated& e) {
   VolumeRecord r;
   r.name = e.spec.name;
   r.size_gb = static_cast<std::uint32_t>(e.spec.size_gb);
-  r.type = *from_string<VolumeType>(e.spec.volume_type);
+  r.type = e.spec.volume_type;
   const Slot env = envs_.find(e.spec.environment_id);
   if (env == kNone) throw StoreError("journal record is corrupt (an unknown environment)");
   return insert_async(std::move(r), env, e.id, e.start);

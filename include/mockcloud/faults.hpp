@@ -16,7 +16,7 @@ namespace mockcloud {
 ///    ignored) answers the status at that rate, drawn from the seed;
 ///  - latency_ms: a real-time delay before every `/api/v1` response.
 struct FaultSpec {
-  std::optional<std::string> operation;  // vm.create | vm.delete | volume.create | volume.delete
+  std::optional<TaskKind> operation;
   std::optional<std::int64_t> fail_next;
   std::optional<std::string> route;
   std::optional<std::int64_t> status;

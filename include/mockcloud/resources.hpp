@@ -30,7 +30,8 @@ inline constexpr TaskState all_task_states[] = {TaskState::pending, TaskState::s
                                                 TaskState::success, TaskState::failure,
                                                 TaskState::revoked};
 
-// Wire names ("in-use", "STARTED", "vm.create", ...) and their inverses (nullopt when unknown).
+// Wire names ("in-use", "STARTED", "vm.create", ...) and their inverses (nullopt when unknown):
+// the spelling rules of describe.hpp applied to the enumerators' identifiers.
 std::string_view to_string(VmStatus) noexcept;
 std::string_view to_string(VolumeStatus) noexcept;
 std::string_view to_string(TaskState) noexcept;
@@ -134,8 +135,8 @@ struct EnvironmentSpec {
 };
 
 struct SecurityRuleSpec {
-  std::string direction = "ingress";  // ingress | egress
-  std::string protocol = "tcp";       // tcp | udp | icmp | all
+  Direction direction = Direction::ingress;
+  Protocol protocol = Protocol::tcp;
   std::optional<int> port_range_min, port_range_max;
   std::string remote_cidr = "0.0.0.0/0";
 };
@@ -160,7 +161,7 @@ struct VolumeSpec {
   std::string name;
   std::string environment_id;
   std::int64_t size_gb = 10;  // 1..16384
-  std::string volume_type = "standard";
+  VolumeType volume_type = VolumeType::standard;
 };
 
 // ---- listing ----

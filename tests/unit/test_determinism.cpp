@@ -49,8 +49,8 @@ std::vector<std::string> golden_script(ResourceManager& m, VirtualClock& clock) 
   auto db = m.create_security_group({.name = "db",
                                      .environment_id = envs["prod"].id,
                                      .description = "",
-                                     .rules = {{.direction = "ingress",
-                                                .protocol = "tcp",
+                                     .rules = {{.direction = mockcloud::Direction::ingress,
+                                                .protocol = mockcloud::Protocol::tcp,
                                                 .port_range_min = 5432,
                                                 .port_range_max = 5432,
                                                 .remote_cidr = "10.0.0.0/8"}}})
@@ -74,9 +74,9 @@ std::vector<std::string> golden_script(ResourceManager& m, VirtualClock& clock) 
     clock.advance(250ms);
   }
   std::vector<std::pair<std::string, mockcloud::Operation<mockcloud::Volume>>> vols;
-  for (auto [env, name, type] : {std::tuple{"dev", "data-1", "standard"},
-                                 {"dev", "data-2", "ssd"},
-                                 {"prod", "logs", "standard"}}) {
+  for (auto [env, name, type] : {std::tuple{"dev", "data-1", mockcloud::VolumeType::standard},
+                                 {"dev", "data-2", mockcloud::VolumeType::ssd},
+                                 {"prod", "logs", mockcloud::VolumeType::standard}}) {
     mockcloud::VolumeSpec s;
     s.name = name;
     s.environment_id = envs[env].id;

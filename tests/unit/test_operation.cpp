@@ -257,7 +257,7 @@ TEST_CASE("on_task_settled hears every settlement: success, failure and revocati
   options.on_task_settled = [&](const mockcloud::Task& t) { heard.push_back(t); };
   mockcloud::ResourceManager cloud(std::move(options), clock);
   auto env = cloud.create_environment({.name = "dev"}).value();
-  cloud.add_fault({.operation = "vm.create", .fail_next = 1}).value();
+  cloud.add_fault({.operation = mockcloud::TaskKind::vm_create, .fail_next = 1}).value();
   auto failed = cloud.create_vm({.name = "a", .environment_id = env.id}).value();
   auto revoked = cloud.create_vm({.name = "b", .environment_id = env.id}).value();
   CHECK(heard.empty());

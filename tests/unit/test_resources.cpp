@@ -1,4 +1,5 @@
-// Wire names of the enums and their inverses.
+// Wire names of the enums and their inverses, and the declarations they come from.
+#include "mockcloud/describe.hpp"
 #include "test_support.hpp"
 
 using namespace mockcloud;
@@ -6,13 +7,36 @@ using namespace mockcloud;
 namespace {
 template <class E>
 void round_trip(std::initializer_list<std::pair<E, const char*>> table) {
+  // The table lists every described enumerator, in declaration order.
+  REQUIRE(table.size() == wire::enum_values<E>.size());
+  std::size_t i = 0;
   for (auto [value, name] : table) {
     CAPTURE(name);
+    CHECK(wire::enum_values<E>[i++] == value);
     CHECK(to_string(value) == name);
     auto back = from_string<E>(name);
     REQUIRE(back.has_value());
     CHECK(*back == value);
   }
+}
+
+template <class E>
+void every_enumerator_round_trips() {
+  for (E value : wire::enum_values<E>) {
+    CAPTURE(static_cast<int>(value));
+    CHECK_FALSE(to_string(value).empty());
+    CHECK(from_string<E>(to_string(value)) == value);
+    CHECK(wire::enum_from_name<E, wire::Spelling::identity>(
+              wire::enum_name<E, wire::Spelling::identity>(value)) == value);
+  }
+}
+
+template <class T>
+std::vector<std::string> member_names() {
+  std::vector<std::string> names;
+  boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(
+      [&](auto m) { names.emplace_back(m.name); });
+  return names;
 }
 }  // namespace
 
@@ -42,6 +66,29 @@ TEST_SUITE("resources") {
                           {Protocol::icmp, "icmp"},
                           {Protocol::all, "all"}});
     round_trip<VolumeType>({{VolumeType::standard, "standard"}, {VolumeType::ssd, "ssd"}});
+  }
+
+  TEST_CASE("every described enumerator round-trips, in every spelling") {
+    every_enumerator_round_trips<VmStatus>();
+    every_enumerator_round_trips<VolumeStatus>();
+    every_enumerator_round_trips<TaskState>();
+    every_enumerator_round_trips<TaskKind>();
+    every_enumerator_round_trips<Direction>();
+    every_enumerator_round_trips<Protocol>();
+    every_enumerator_round_trips<VolumeType>();
+    CHECK(wire::enum_name<VolumeStatus, wire::Spelling::identity>(VolumeStatus::in_use) ==
+          "in_use");
+    CHECK(wire::enum_name<TaskKind, wire::Spelling::identity>(TaskKind::vm_create) == "vm_create");
+    static_assert(wire::enum_name(TaskState::revoked) == "REVOKED");  // a constant expression
+  }
+
+  TEST_CASE("the described fields of a resource, in order") {
+    CHECK(member_names<Task>() == std::vector<std::string>{"id", "kind", "resource_id", "state",
+                                                           "error", "created_at", "eta",
+                                                           "finished_at"});
+    CHECK(member_names<VolumeSpec>() ==
+          std::vector<std::string>{"name", "environment_id", "size_gb", "volume_type"});
+    CHECK(member_names<Vm>().size() == 15u);
   }
 
   TEST_CASE("unknown wire names give nullopt") {

@@ -65,12 +65,13 @@ ManagerOptions with_store(const fs::path& dir, std::uint64_t seed = 42) {
 void build_history(ResourceManager& m, VirtualClock& clock) {
   auto dev = m.create_environment({.name = "dev"}).value();
   auto prod = m.create_environment({.name = "prod", .cidr = "192.168.0.0/24"}).value();
-  auto sg = m.create_security_group(
-                 {.name = "web",
-                  .environment_id = dev.id,
-                  .rules = {{.protocol = "tcp", .port_range_min = 80, .port_range_max = 80}}})
+  auto sg = m.create_security_group({.name = "web",
+                                     .environment_id = dev.id,
+                                     .rules = {{.protocol = mockcloud::Protocol::tcp,
+                                                .port_range_min = 80,
+                                                .port_range_max = 80}}})
                 .value();
-  m.add_fault({.operation = "volume.create", .fail_next = 1}).value();
+  m.add_fault({.operation = mockcloud::TaskKind::volume_create, .fail_next = 1}).value();
   m.add_fault({.route = "GET /api/v1/vms", .status = 503, .rate = 0.5}).value();
   for (int i = 0; i < 6; ++i) {
     m.create_vm({.name = "web-" + std::to_string(i),
