@@ -65,26 +65,27 @@ KindCounts EnvRecord::*Core::env_counts<VolumeRecord>() {
 // ---- creation ----
 
 template <class Record>
-Result<Core::Creation> Core::begin_creation(Slot env, std::string_view name) {
+Result<Core::Creation> Core::begin_creation(Slot env, std::string_view name, TimePoint now) {
   const Lifecycle& life = lifecycle<Record>();
-  const NameEntry& entry = names<Record>().entry({envs_[env].scope, name});
+  NameEntry& entry = names<Record>().entry({envs_[env].scope, name});
   if (entry.live != kNone)
     return Error::conflict(fmt::format("{} name '{}' already exists in environment {}", life.noun,
                                        name, envs_[env].id.to_string()));
   // Every draw of the creation, in a fixed order, from the resource's identity.
-  Creation c{{}, {}, draw(life.kind, env, name, entry.generation, "create")};
+  Creation c{{}, {}, draw(life.kind, env, name, entry.generation, "create"), &entry};
   c.id = Uuid::from_rng(c.rng);
-  c.start = start_of(life.create, c.rng, current_time());
+  c.start = start_of(life.create, c.rng, now);
   c.start.draw = c.rng.unit();
   return c;
 }
 
 template <class Record>
-Slot Core::insert_async(Record r, Slot env, const Uuid& id, const TaskStart& start) {
+Slot Core::insert_async(Record&& r, const Uuid& id, const TaskStart& start, const Found& found) {
   const Lifecycle& life = lifecycle<Record>();
-  const TimePoint now = current_time();
+  const TimePoint now = found.now ? *found.now : current_time();
+  const Slot env = found.env;
   EnvRecord& e = envs_[env];
-  NameEntry& name = names<Record>().entry({e.scope, r.name});
+  NameEntry& name = found.name ? *found.name : names<Record>().entry({e.scope, r.name});
   r.id = id;
   r.env = env;
   r.generation = name.generation;
@@ -201,25 +202,29 @@ void Core::set_status(Slot slot, std::uint8_t status) {
   table<Record>().status_changed(slot);
 }
 
-void Core::complete(Slot task, Callbacks& cbs) {
+void Core::complete(Slot task, TimePoint now, Callbacks& cbs) {
   const TaskRecord& t = tasks_[task];
-  const auto [life, step] = step_of(t.kind);
-  TaskCompleted e{t.id, true, 0, {}};
+  const Step& step = *step_of(t.kind).step;
+  std::uint32_t ip = 0;
+  std::string_view error;
+  std::string no_ip;
   if (t.forced_failure) {
-    e.error = step->injected_failure;
-  } else if (step->may_fail && t.outcome_draw < settings_.worker_failure_rate) {
-    e.error = step->random_failure;
-  } else if (step->success_effects & take_ip) {
+    error = step.injected_failure;
+  } else if (step.may_fail && t.outcome_draw < settings_.worker_failure_rate) {
+    error = step.random_failure;
+  } else if (step.success_effects & take_ip) {
     const EnvRecord& env = envs_[vms_[t.resource_slot].env];
-    if (auto ip = env.ips.peek(t.preferred))
-      e.ip = ip->to_uint();
-    else
-      e.error = fmt::format("no free IP address in {} ({} hosts, all taken)", env.cidr.to_string(),
-                            env.ips.hosts());
+    if (auto a = env.ips.peek(t.preferred)) {
+      ip = a->to_uint();
+    } else {
+      no_ip = fmt::format("no free IP address in {} ({} hosts, all taken)", env.cidr.to_string(),
+                          env.ips.hosts());
+      error = no_ip;
+    }
   }
-  e.ok = e.error.empty();
-  apply(e, cbs);
-  record(e);
+  const Uuid id = t.id;  // the record moves nothing, but settle() may reuse its callbacks
+  completed(task, error.empty(), ip, error, now, cbs);
+  if (journaling()) record(TaskCompleted{id, error.empty(), ip, std::string(error)});
 }
 
 void Core::apply(const TaskCompleted& e, Callbacks& cbs) {
@@ -227,27 +232,32 @@ void Core::apply(const TaskCompleted& e, Callbacks& cbs) {
   if (tasks_[task].state != TaskState::started)
     throw StoreError(
         fmt::format("journal record is corrupt (task {} completed twice)", e.task.to_string()));
+  completed(task, e.ok, e.ip, e.error, current_time(), cbs);
+}
+
+void Core::completed(Slot task, bool ok, std::uint32_t ip, std::string_view error, TimePoint now,
+                     Callbacks& cbs) {
   const auto [life, step] = step_of(tasks_[task].kind);
   if (life == &kVmLifecycle)
-    finish_step<VmRecord>(task, *step, e, cbs);
+    finish_step<VmRecord>(task, *step, ok, ip, error, now, cbs);
   else
-    finish_step<VolumeRecord>(task, *step, e, cbs);
+    finish_step<VolumeRecord>(task, *step, ok, ip, error, now, cbs);
 }
 
 template <class Record>
-void Core::finish_step(Slot task, const Step& step, const TaskCompleted& e, Callbacks& cbs) {
-  const TimePoint now = current_time();
+void Core::finish_step(Slot task, const Step& step, bool ok, std::uint32_t ip,
+                       std::string_view error, TimePoint now, Callbacks& cbs) {
   const Slot slot = tasks_[task].resource_slot;
   Record& r = table<Record>()[slot];
-  if (e.ok) {
+  if (ok) {
     settle(task, TaskState::success, 0, now, cbs);
-    run_effects<Record>(slot, step.success_effects, e.ip, now);
+    run_effects<Record>(slot, step.success_effects, ip, now);
     if (step.success_effects & remove) return remove_record<Record>(slot);
     r.updated_at = now;
     set_status<Record>(slot, step.on_success);
   } else {
     run_effects<Record>(slot, step.failure_effects, 0, now);
-    r.error = intern_message(e.error);
+    r.error = intern_message(error);
     r.updated_at = now;
     set_status<Record>(slot, step.on_failure);
     settle(task, TaskState::failure, r.error, now, cbs);
@@ -306,10 +316,11 @@ Slot Core::existing(const Table<Record>& table, const Uuid& id, std::string_view
 }
 
 // The kinds the engine runs.
-template Result<Core::Creation> Core::begin_creation<VmRecord>(Slot, std::string_view);
-template Result<Core::Creation> Core::begin_creation<VolumeRecord>(Slot, std::string_view);
-template Slot Core::insert_async(VmRecord, Slot, const Uuid&, const TaskStart&);
-template Slot Core::insert_async(VolumeRecord, Slot, const Uuid&, const TaskStart&);
+template Result<Core::Creation> Core::begin_creation<VmRecord>(Slot, std::string_view, TimePoint);
+template Result<Core::Creation> Core::begin_creation<VolumeRecord>(Slot, std::string_view,
+                                                                   TimePoint);
+template Slot Core::insert_async(VmRecord&&, const Uuid&, const TaskStart&, const Found&);
+template Slot Core::insert_async(VolumeRecord&&, const Uuid&, const TaskStart&, const Found&);
 template Result<Vm> Core::get_async<VmRecord>(std::string_view) const;
 template Result<Volume> Core::get_async<VolumeRecord>(std::string_view) const;
 template Listing<Vm> Core::list_async<VmRecord>(const VmFilter&, Page) const;

@@ -51,8 +51,9 @@ int Core::progress(Slot task, TimePoint now) const {
 template <class Snapshot>
 void Core::snapshot_common(const AsyncRecord& r, TimePoint now, Snapshot& out) const {
   using Status = decltype(out.status);
-  const Step& create = step_of(tasks_[r.task].kind).lifecycle->create;
-  const Step& destroy = step_of(tasks_[r.task].kind).lifecycle->destroy;
+  const Lifecycle& life = *step_of(tasks_[r.task].kind).lifecycle;
+  const Step& create = life.create;
+  const Step& destroy = life.destroy;
   out.id = r.id.to_string();
   out.name = r.name;
   out.environment_id = envs_[r.env].id.to_string();
@@ -194,7 +195,7 @@ void Core::on_timer(std::uint64_t epoch) {
     if (!due_.empty() && due_.top().eta <= now) {
       const Slot task = due_.top().task;
       due_.pop();
-      complete(task, cbs);
+      complete(task, now, cbs);
       if (!cbs.empty() || on_task_settled_) settled = snapshot(tasks_[task]);
     }
     arm();
@@ -230,12 +231,16 @@ void Core::revoke_creation(Slot task, TimePoint now, Callbacks& cbs) {
   if (!replay_at_) arm();  // it may have been the earliest
 }
 
+std::uint32_t Core::intern(Interned& ids, std::vector<std::string>& texts, std::string_view t) {
+  if (auto it = ids.find(t); it != ids.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(texts.size());
+  texts.emplace_back(t);
+  ids.emplace(texts.back(), id);
+  return id;
+}
+
 std::uint32_t Core::intern_message(std::string_view m) {
-  if (m.empty()) return 0;
-  auto [it, inserted] =
-      message_ids_.try_emplace(std::string(m), static_cast<std::uint32_t>(messages_.size()));
-  if (inserted) messages_.emplace_back(m);
-  return it->second;
+  return m.empty() ? 0 : intern(message_ids_, messages_, m);
 }
 
 // ---- operations ----

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include <boost/container_hash/hash.hpp>
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <boost/unordered/unordered_flat_set.hpp>
 
@@ -72,14 +73,17 @@ struct SgRecord {
 struct AsyncRecord {
   Uuid id;
   std::string name;
-  std::uint32_t error = 0;  // an interned message; 0: none
   TimePoint created_at, updated_at;
   std::uint64_t generation = 0;  // how many earlier resources had its name there
   Slot env = kNone;
-  Slot task = kNone;  // the latest task
+  Slot task = kNone;        // the latest task
+  std::uint32_t error = 0;  // an interned message; 0: none
   std::uint8_t status = 0;
   bool alive = false;
+  // (the kinds' own fields fill the tail padding of a derived record's base part only in part:
+  // keep the small fields last there too)
 };
+static_assert(sizeof(AsyncRecord) == 88);
 
 struct VmRecord : AsyncRecord {
   std::vector<Slot> security_groups;
@@ -136,6 +140,14 @@ inline std::uint8_t order_status(const AsyncRecord& r) {
 inline std::uint8_t order_status(const TaskRecord& r) {
   return static_cast<std::uint8_t>(r.state);
 }
+
+/// What the live path already looked up, so that Core::apply() does not look it up again (a
+/// replay passes nothing).
+struct Found {
+  Slot env = kNone;
+  NameEntry* name = nullptr;
+  std::optional<TimePoint> now;  // the clock read once per call
+};
 
 /// The public snapshot of each asynchronous kind.
 template <class Record>
@@ -234,6 +246,8 @@ class Core : public std::enable_shared_from_this<Core> {
   /// while replaying.
   template <class Event>
   void record(const Event& e);
+  /// Whether record() writes anything (a store, and not replaying).
+  bool journaling() const noexcept;
   void append_record(std::string_view kind, std::string body, bool truncates);
   /// The virtual clock moved (its listener): journals the time, so a restart resumes there.
   void clock_moved(TimePoint now);
@@ -251,10 +265,16 @@ class Core : public std::enable_shared_from_this<Core> {
   void apply(const EnvironmentDeleted& e);
   Slot apply(const SecurityGroupCreated& e);
   void apply(const SecurityGroupDeleted& e);
-  Slot apply(const VmCreated& e);
-  Slot apply(const VolumeCreated& e);
+  Slot apply(const VmCreated& e) { return created(e.id, e.start, e.spec, {}); }
+  Slot apply(const VolumeCreated& e) { return created(e.id, e.start, e.spec, {}); }
+  /// What applying a creation does (the live path calls it without building the record).
+  Slot created(const Uuid& id, const TaskStart& start, const VmSpec& spec, const Found& found);
+  Slot created(const Uuid& id, const TaskStart& start, const VolumeSpec& spec, const Found& found);
   Slot apply(const DeletionStarted& e, Callbacks& cbs);
   void apply(const TaskCompleted& e, Callbacks& cbs);
+  /// What applying a completion does (the live path calls it without building the record).
+  void completed(Slot task, bool ok, std::uint32_t ip, std::string_view error, TimePoint now,
+                 Callbacks& cbs);
   void apply(const VolumeAttached& e);
   void apply(const VolumeDetached& e);
   void apply(const FaultAdded& e);
@@ -301,10 +321,11 @@ class Core : public std::enable_shared_from_this<Core> {
     Uuid id;
     TaskStart start;
     Rng rng;  // for the kind's own draws, after the common ones
+    NameEntry* name;
   };
   /// Checks the name is free in the environment, then draws the id and the task's outcome.
   template <class Record>
-  Result<Creation> begin_creation(Slot env, std::string_view name);
+  Result<Creation> begin_creation(Slot env, std::string_view name, TimePoint now);
   /// A creation: the spec validated, its environment found, `check(env)` passed (the kind's
   /// own references), the name free, then the draws (`extra(env, event, rng)` adds the kind's
   /// own), applied and journaled.
@@ -315,7 +336,7 @@ class Core : public std::enable_shared_from_this<Core> {
   /// Inserts a new record (its kind's fields set) in its create step's status and starts
   /// its creation task.
   template <class Record>
-  Slot insert_async(Record r, Slot env, const Uuid& id, const TaskStart& start);
+  Slot insert_async(Record&& r, const Uuid& id, const TaskStart& start, const Found& found);
   template <class Record>
   Result<typename RecordTraits<Record>::Snapshot> get_async(std::string_view id) const;
   template <class Record, class KindFilter>
@@ -328,9 +349,10 @@ class Core : public std::enable_shared_from_this<Core> {
   template <class Record>
   void set_status(Slot slot, std::uint8_t status);
   /// Decides how a due task's step ends (live), then applies and journals it.
-  void complete(Slot task, Callbacks& cbs);
+  void complete(Slot task, TimePoint now, Callbacks& cbs);
   template <class Record>
-  void finish_step(Slot task, const Step& step, const TaskCompleted& e, Callbacks& cbs);
+  void finish_step(Slot task, const Step& step, bool ok, std::uint32_t ip, std::string_view error,
+                   TimePoint now, Callbacks& cbs);
   template <class Record>
   void run_effects(Slot slot, Effect effects, std::uint32_t ip, TimePoint now);
   template <class Record>
@@ -388,7 +410,14 @@ class Core : public std::enable_shared_from_this<Core> {
   Clock::TimerId armed_ = 0;
   std::optional<TimePoint> armed_at_;
   boost::unordered_flat_map<Slot, Callbacks> callbacks_;
-  boost::unordered_flat_map<std::string, std::uint32_t> image_ids_, message_ids_;
+  /// Interned strings: looked up by string_view, so that a known one costs no allocation.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return boost::hash_value(s); }
+  };
+  using Interned = boost::unordered_flat_map<std::string, std::uint32_t, TextHash, std::equal_to<>>;
+  static std::uint32_t intern(Interned& ids, std::vector<std::string>& texts, std::string_view t);
+  Interned image_ids_, message_ids_;
   std::vector<std::string> messages_{std::string()};
   boost::unordered_flat_map<std::string, std::uint32_t> scopes_;  // environment name -> scope
   std::vector<std::string> images_;
@@ -416,20 +445,25 @@ Result<Operation<typename RecordTraits<Record>::Snapshot>> Core::create_async(co
   const Slot env = envs_.find(spec.environment_id);
   if (env == kNone) return Error::not_found("Environment " + spec.environment_id + " not found");
   if (std::optional<Error> error = check(env)) return std::move(*error);
-  auto creation = begin_creation<Record>(env, spec.name);
+  const TimePoint now = current_time();
+  auto creation = begin_creation<Record>(env, spec.name, now);
   if (!creation) return creation.error();
-  typename RecordTraits<Record>::Created e{creation->id, creation->start, spec};
-  extra(env, e, creation->rng);
-  const Slot slot = apply(e);
-  record(e);
+  extra(env, creation->start, creation->rng);
+  const Slot slot = created(creation->id, creation->start, spec, {env, creation->name, now});
+  if (journaling())
+    record(typename RecordTraits<Record>::Created{creation->id, creation->start, spec});
   const Record& r = table<Record>()[slot];
-  return Operation<Snapshot>(shared_from_this(), r.task, epoch_, snapshot(r, current_time()));
+  return Operation<Snapshot>(shared_from_this(), r.task, epoch_, snapshot(r, r.created_at));
+}
+
+inline bool Core::journaling() const noexcept {
+  // While migrating an older journal, the replayed calls write the new one.
+  return store_ && (!replay_at_ || migrated_);
 }
 
 template <class Event>
 void Core::record(const Event& e) {
-  // While migrating an older journal, the replayed calls write the new one.
-  if (!store_ || (replay_at_ && !migrated_)) return;
+  if (!journaling()) return;
   append_record(Event::kind, encode(e), std::is_same_v<Event, Reset>);
 }
 

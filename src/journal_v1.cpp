@@ -98,7 +98,7 @@ void Core::replay_v1(const Store::Record& rec) {
     if (slot == kNone || tasks_[slot].state != TaskState::started)
       throw StoreError("the task that fired is unknown or already settled");
     Callbacks none;
-    complete(slot, none);
+    complete(slot, *replay_at_, none);
   } else if (kind == "fault.add") {
     FaultSpec s;
     if (r.u64()) s.operation = read_enum<TaskKind>(r);

@@ -71,7 +71,7 @@ class Table {
   Table(const Table&) = delete;  // the index points at slots_
   Table& operator=(const Table&) = delete;
 
-  Slot insert(Record r) {
+  Slot insert(Record&& r) {
     Slot s;
     if (!free_.empty()) {
       s = free_.back();

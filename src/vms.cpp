@@ -20,14 +20,13 @@ Result<Operation<Vm>> Core::create_vm(const VmSpec& spec) {
     }
     return std::nullopt;
   };
-  auto preferred_ip = [&](Slot env, VmCreated& e, Rng& rng) {
-    e.start.preferred = 1 + rng.below(envs_[env].ips.hosts());
+  auto preferred_ip = [&](Slot env, TaskStart& start, Rng& rng) {
+    start.preferred = 1 + rng.below(envs_[env].ips.hosts());
   };
   return create_async<VmRecord>(spec, groups_usable, preferred_ip);
 }
 
-Slot Core::apply(const VmCreated& e) {
-  const VmSpec& spec = e.spec;
+Slot Core::created(const Uuid& id, const TaskStart& start, const VmSpec& spec, const Found& found) {
   VmRecord r;
   r.name = spec.name;
   r.cpu = static_cast<std::uint8_t>(spec.cpu);
@@ -42,16 +41,13 @@ Slot Core::apply(const VmCreated& e) {
       ++sgs_[sg].users;
     }
   }
-  const Slot env = envs_.find(spec.environment_id);
+  const Slot env = found.env != kNone ? found.env : envs_.find(spec.environment_id);
   if (env == kNone) throw StoreError("journal record is corrupt (an unknown environment)");
-  return insert_async(std::move(r), env, e.id, e.start);
+  return insert_async(std::move(r), id, start, {env, found.name, found.now});
 }
 
 std::uint32_t Core::intern_image(std::string_view image) {
-  auto [it, inserted] =
-      image_ids_.try_emplace(std::string(image), static_cast<std::uint32_t>(images_.size()));
-  if (inserted) images_.emplace_back(image);
-  return it->second;
+  return intern(image_ids_, images_, image);
 }
 
 }  // namespace mockcloud::detail

@@ -15,17 +15,18 @@ constexpr std::size_t kMaxVolumesPerVm = 16;
 
 Result<Operation<Volume>> Core::create_volume(const VolumeSpec& spec) {
   return create_async<VolumeRecord>(
-      spec, [](Slot) { return std::optional<Error>(); }, [](Slot, VolumeCreated&, Rng&) {});
+      spec, [](Slot) { return std::optional<Error>(); }, [](Slot, TaskStart&, Rng&) {});
 }
 
-Slot Core::apply(const VolumeCreated& e) {
+Slot Core::created(const Uuid& id, const TaskStart& start, const VolumeSpec& spec,
+                   const Found& found) {
   VolumeRecord r;
-  r.name = e.spec.name;
-  r.size_gb = static_cast<std::uint32_t>(e.spec.size_gb);
-  r.type = e.spec.volume_type;
-  const Slot env = envs_.find(e.spec.environment_id);
+  r.name = spec.name;
+  r.size_gb = static_cast<std::uint32_t>(spec.size_gb);
+  r.type = spec.volume_type;
+  const Slot env = found.env != kNone ? found.env : envs_.find(spec.environment_id);
   if (env == kNone) throw StoreError("journal record is corrupt (an unknown environment)");
-  return insert_async(std::move(r), env, e.id, e.start);
+  return insert_async(std::move(r), id, start, {env, found.name, found.now});
 }
 
 std::optional<Error> Core::deletion_blocked(const VolumeRecord& v) const {
