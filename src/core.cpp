@@ -157,7 +157,9 @@ void Core::arm() {
   if (armed_at_ == head) return;
   disarm();
   const std::uint64_t epoch = epoch_;
-  armed_ = clock_.schedule_at(head, [this, epoch] { on_timer(epoch); });
+  armed_ = clock_.schedule_at(head, [weak = weak_from_this(), epoch] {
+    if (auto self = weak.lock()) self->on_timer(epoch);  // nothing once the manager is gone
+  });
   armed_at_ = head;
 }
 
