@@ -244,6 +244,24 @@ std::string read_file(const fs::path& p) {
 }
 }  // namespace
 
+TEST_CASE("a new file carries mockcloud's application id and the current schema version") {
+  TempDir dir;
+  { open_sqlite_store(dir.path); }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir.path / "mockcloud.db").c_str(), &db) == SQLITE_OK);
+  auto pragma = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    const auto v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  };
+  CHECK(pragma("PRAGMA application_id") == 0x4d434c44);  // "MCLD"
+  CHECK(pragma("PRAGMA user_version") == kSqliteSchemaVersion);
+  sqlite3_close(db);
+}
+
 TEST_CASE("a file that is not a mockcloud database is refused and left untouched") {
   TempDir dir;
   SUBCASE("not SQLite at all") {
