@@ -16,8 +16,6 @@ class Category final : public std::error_category {
         return "invalid input";
       case ErrorKind::not_settled:
         return "operation not settled";
-      case ErrorKind::clock_mismatch:
-        return "wrong kind of clock";
     }
     return "unknown mockcloud error";
   }

@@ -15,11 +15,10 @@
 namespace mockcloud {
 
 enum class ErrorKind {
-  not_found = 1,   // a resource named by the caller does not exist
-  conflict,        // the state forbids it: duplicate name, in use, not running, ...
-  invalid,         // the input breaks a rule; `fields` says which and why
-  not_settled,     // waiting on an operation that a virtual clock has not completed yet
-  clock_mismatch,  // a virtual-clock-only call made on a system clock
+  not_found = 1,  // a resource named by the caller does not exist
+  conflict,       // the state forbids it: duplicate name, in use, not running, ...
+  invalid,        // the input breaks a rule; `fields` says which and why
+  not_settled,    // waiting on an operation that a virtual clock has not completed yet
 };
 
 /// The std::error_category of ErrorKind, so errors compose with std::error_code.

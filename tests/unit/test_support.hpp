@@ -190,8 +190,6 @@ struct StringMaker<mockcloud::ErrorKind> {
         return "invalid";
       case mockcloud::ErrorKind::not_settled:
         return "not_settled";
-      case mockcloud::ErrorKind::clock_mismatch:
-        return "clock_mismatch";
     }
     return "ErrorKind(?)";
   }
