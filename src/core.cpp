@@ -287,8 +287,9 @@ Task Core::op_wait(Slot task, std::uint64_t epoch, std::optional<std::chrono::mi
   const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
                                 : std::chrono::steady_clock::time_point::max();
   for (;;) {
-    if (closing_) throw Exception(Error::not_found("the ResourceManager was destroyed"));
-    if (epoch != epoch_) throw Exception(Error::not_found("the ResourceManager was reset"));
+    if (closing_) throw Exception(Error::cancelled("cancelled: the ResourceManager was destroyed"));
+    if (epoch != epoch_)
+      throw Exception(Error::cancelled("cancelled: the ResourceManager was reset"));
     const TaskRecord& t = tasks_[task];
     if (t.state != TaskState::started) {
       settled = true;

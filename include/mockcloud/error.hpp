@@ -19,6 +19,7 @@ enum class ErrorKind {
   conflict,       // the state forbids it: duplicate name, in use, not running, ...
   invalid,        // the input breaks a rule; `fields` says which and why
   not_settled,    // waiting on an operation that a virtual clock has not completed yet
+  cancelled,      // waiting on an operation whose manager was reset or destroyed meanwhile
 };
 
 /// The std::error_category of ErrorKind, so errors compose with std::error_code.
@@ -48,6 +49,7 @@ struct Error {
 
   static Error not_found(std::string msg) { return {ErrorKind::not_found, std::move(msg), {}}; }
   static Error conflict(std::string msg) { return {ErrorKind::conflict, std::move(msg), {}}; }
+  static Error cancelled(std::string msg) { return {ErrorKind::cancelled, std::move(msg), {}}; }
   static Error invalid(std::vector<FieldError> f) {
     std::string msg = f.empty() ? "invalid input" : f.front().msg;
     return {ErrorKind::invalid, std::move(msg), std::move(f)};
