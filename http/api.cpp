@@ -29,6 +29,26 @@ bool is_api_path(std::string_view path) {
   return path.starts_with(prefix) && (path.size() == prefix.size() || path[prefix.size()] == '/');
 }
 
+/// Whether a body with this Content-Type is read as JSON, as FastAPI does: when it is absent
+/// (or empty), application/json or application/<anything>+json, case-insensitive, parameters
+/// ("; charset=utf-8") ignored.
+bool json_media_type(std::string_view content_type) {
+  auto trim = [](std::string_view s) {
+    const auto first = s.find_first_not_of(" \t");
+    if (first == std::string_view::npos) return std::string_view{};
+    return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+  };
+  const std::string_view media = trim(content_type.substr(0, content_type.find(';')));
+  if (media.empty()) return true;
+  std::string lower(media);
+  for (auto& c : lower)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  constexpr std::string_view application = "application/";
+  if (!lower.starts_with(application)) return false;
+  const std::string_view subtype = std::string_view(lower).substr(application.size());
+  return subtype == "json" || subtype.ends_with("+json");
+}
+
 }  // namespace
 
 Api::Api(ResourceManager& manager) : manager_(manager), support_(manager) {
@@ -135,6 +155,15 @@ void Api::dispatch(const Request& request, Response& response, const Route*& mat
       write_detail(response.body, "injected fault");
       return;
     }
+  }
+  // A body sent as another media type is not read as JSON: FastAPI validates its bytes against
+  // the model, which is pydantic's model_attributes_type, and nothing is created.
+  if (!route.doc.body.empty() && !request.body.empty() && !json_media_type(request.content_type)) {
+    response.status = 422;
+    write_field_errors(response.body, {{{std::string("body")},
+                                        std::string(type_error_message("model_attributes_type")),
+                                        "model_attributes_type"}});
+    return;
   }
   const Call call{request, path, query, match.params};
   if (route.creates && !request.idempotency_key.empty())

@@ -17,6 +17,8 @@ Request to_request(const boost::beast::http::request<Body, Fields>& msg) {
   if (auto it = msg.find("X-Request-Id"); it != msg.end()) request.request_id = it->value();
   if (auto it = msg.find("Idempotency-Key"); it != msg.end()) request.idempotency_key = it->value();
   request.body = msg.body();
+  if (auto it = msg.find(boost::beast::http::field::content_type); it != msg.end())
+    request.content_type = it->value();
   return request;
 }
 

@@ -84,7 +84,7 @@ void respond_error(Response& response, const Error& error) {
     case ErrorKind::not_found:
       return respond_detail(response, 404, error.message);
     case ErrorKind::conflict:
-    case ErrorKind::clock_mismatch:
+    case ErrorKind::cancelled:
       return respond_detail(response, 409, error.message);
     case ErrorKind::invalid:
       if (error.fields.empty()) return respond_detail(response, 422, error.message);

@@ -17,6 +17,7 @@ struct Request {
   std::string_view request_id;       // X-Request-Id, empty when absent
   std::string_view idempotency_key;  // Idempotency-Key, empty when absent
   std::string_view body;
+  std::string_view content_type;  // Content-Type, empty when absent
 };
 
 /// A response under construction. Reused by a session from request to request, so its

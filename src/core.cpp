@@ -172,7 +172,9 @@ void Core::arm() {
   if (armed_at_ == head) return;
   disarm();
   const std::uint64_t epoch = epoch_;
-  armed_ = clock_.schedule_at(head, [this, epoch] { on_timer(epoch); });
+  armed_ = clock_.schedule_at(head, [weak = weak_from_this(), epoch] {
+    if (auto self = weak.lock()) self->on_timer(epoch);  // nothing once the manager is gone
+  });
   armed_at_ = head;
 }
 
@@ -256,8 +258,9 @@ Task Core::op_wait(Slot task, std::uint64_t epoch, std::optional<std::chrono::mi
   const auto deadline = timeout ? std::chrono::steady_clock::now() + *timeout
                                 : std::chrono::steady_clock::time_point::max();
   for (;;) {
-    if (closing_) throw Exception(Error::not_found("the ResourceManager was destroyed"));
-    if (epoch != epoch_) throw Exception(Error::not_found("the ResourceManager was reset"));
+    if (closing_) throw Exception(Error::cancelled("cancelled: the ResourceManager was destroyed"));
+    if (epoch != epoch_)
+      throw Exception(Error::cancelled("cancelled: the ResourceManager was reset"));
     const TaskRecord& t = tasks_[task];
     if (t.state != TaskState::started) {
       settled = true;

@@ -16,8 +16,8 @@ class Category final : public std::error_category {
         return "invalid input";
       case ErrorKind::not_settled:
         return "operation not settled";
-      case ErrorKind::clock_mismatch:
-        return "wrong kind of clock";
+      case ErrorKind::cancelled:
+        return "the operation was cancelled: the manager was reset or destroyed";
     }
     return "unknown mockcloud error";
   }

@@ -23,7 +23,6 @@ class IpPool {
       set(i);  // past a small net
   }
 
-  std::uint64_t free() const noexcept { return free_; }
   /// Number of host addresses (network and broadcast excluded).
   std::uint64_t hosts() const noexcept { return cidr_.size() - 2; }
 

@@ -103,13 +103,14 @@ int create_or_migrate(Db& db, const std::filesystem::path& file) {
   const auto version = db.scalar("PRAGMA user_version");
   const auto tables = db.scalar("SELECT count(*) FROM sqlite_master");
   if (app == 0 && version == 0 && tables == 0) {
-    db.exec(
-        "BEGIN;"
-        "CREATE TABLE events(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL,"
-        " body BLOB NOT NULL, wall_time INTEGER);"
-        "PRAGMA application_id = 1296256068;"
-        "PRAGMA user_version = 3;"
-        "COMMIT;");
+    db.exec(fmt::format("BEGIN;"
+                        "CREATE TABLE events(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+                        " kind TEXT NOT NULL, body BLOB NOT NULL, wall_time INTEGER);"
+                        "PRAGMA application_id = {};"
+                        "PRAGMA user_version = {};"
+                        "COMMIT;",
+                        kApplicationId, kSqliteSchemaVersion)
+                .c_str());
     return kSqliteSchemaVersion;
   }
   if (app != kApplicationId)
@@ -125,7 +126,7 @@ int create_or_migrate(Db& db, const std::filesystem::path& file) {
         "BEGIN;"
         "ALTER TABLE journal RENAME TO events;"
         "ALTER TABLE events ADD COLUMN wall_time INTEGER;"
-        "PRAGMA user_version = 2;"
+        "PRAGMA user_version = 2;"  // the version this step migrates to, not the latest
         "COMMIT;");
     return 2;
   }

@@ -1,4 +1,6 @@
+#include <condition_variable>
 #include <mutex>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -14,7 +16,7 @@ std::string_view to_string(ClockMode m) noexcept {
 struct VirtualClock::Impl {
   explicit Impl(TimePoint s) : start(s), now(s) {}
   const TimePoint start;
-  mutable std::mutex mutex;  // guards now and queue
+  mutable std::mutex mutex;  // guards now, queue, rewinds and the running action
   std::mutex advance_mutex;  // one advance at a time, so firing order is total
   TimePoint now;
   detail::TimerQueue queue;
@@ -33,30 +35,57 @@ struct VirtualClock::Impl {
       fn(t);
   }
 
+  // Bumped by rewind(): an advance that started before stops firing and leaves time alone.
+  std::uint64_t rewinds = 0;
+  // The action being run by an advance (0: none) and its thread, for barrier().
+  TimerId running = 0;
+  std::thread::id running_on;
+  std::condition_variable finished;  // the running action returned
+
+  std::uint64_t read_rewinds() {
+    std::lock_guard lock(mutex);
+    return rewinds;
+  }
+
   TimePoint read_now() {
     std::lock_guard lock(mutex);
     return now;
   }
 
-  // Precondition: advance_mutex held.
-  std::size_t advance_to(TimePoint t) {
+  // Precondition: advance_mutex held; `epoch` is the value of rewinds when the advance started.
+  std::size_t advance_to(TimePoint t, std::uint64_t epoch) {
     std::size_t fired = 0;
-    while (fire_one(t))
+    while (fire_one(t, epoch))
       ++fired;
     std::lock_guard lock(mutex);
-    if (t > now) now = t;
+    if (t > now && rewinds == epoch) now = t;
     return fired;
   }
 
-  // Fires the earliest action due at or before `limit`, moving time to its due time.
-  bool fire_one(TimePoint limit) {
+  // Fires the earliest action due at or before `limit`, moving time to its due time; nothing once
+  // the clock was rewound since `epoch`.
+  bool fire_one(TimePoint limit, std::uint64_t epoch) {
     std::unique_lock lock(mutex);
+    if (rewinds != epoch) return false;
     const auto* top = queue.top();
     if (!top || top->due > limit) return false;
     auto entry = queue.pop();
     if (entry.due > now) now = entry.due;
+    running = entry.id;
+    running_on = std::this_thread::get_id();
     lock.unlock();
-    entry.action();
+    struct Done {
+      Impl& impl;
+      ~Done() {
+        {
+          std::lock_guard lock(impl.mutex);
+          impl.running = 0;
+        }
+        impl.finished.notify_all();
+      }
+    } done{*this};  // declared first, so destroyed last: after the action and what it holds
+    const Action action = std::move(entry.action);
+    action();
     return true;
   }
 };
@@ -95,8 +124,9 @@ std::size_t VirtualClock::advance(Duration d) {
   TimePoint before;
   {
     std::lock_guard advancing(impl_->advance_mutex);  // before reading now: advances add up
+    const std::uint64_t epoch = impl_->read_rewinds();
     before = impl_->read_now();
-    fired = impl_->advance_to(before + d);
+    fired = impl_->advance_to(before + d, epoch);
   }
   impl_->moved(before);
   return fired;
@@ -108,7 +138,7 @@ std::size_t VirtualClock::advance_to(TimePoint t) {
   {
     std::lock_guard advancing(impl_->advance_mutex);
     before = impl_->read_now();
-    fired = impl_->advance_to(t);
+    fired = impl_->advance_to(t, impl_->read_rewinds());
   }
   impl_->moved(before);
   return fired;
@@ -119,8 +149,9 @@ std::size_t VirtualClock::run_until_idle() {
   TimePoint before;
   {
     std::lock_guard advancing(impl_->advance_mutex);
+    const std::uint64_t epoch = impl_->read_rewinds();
     before = impl_->read_now();
-    while (impl_->fire_one(TimePoint::max()))
+    while (impl_->fire_one(TimePoint::max(), epoch))
       ++fired;
   }
   impl_->moved(before);
@@ -138,15 +169,24 @@ void VirtualClock::remove_listener(std::uint64_t id) {
   std::erase_if(impl_->listeners, [id](const auto& l) { return l.first == id; });
 }
 
+void VirtualClock::barrier() {
+  std::unique_lock lock(impl_->mutex);
+  if (impl_->running == 0 || impl_->running_on == std::this_thread::get_id()) return;
+  const TimerId id = impl_->running;
+  impl_->finished.wait(lock, [&] { return impl_->running != id; });
+}
+
 TimePoint VirtualClock::start() const noexcept {
   return impl_->start;
 }
 
 void VirtualClock::rewind() {
   // Not under advance_mutex: a manager rewinds from reset(), under its own lock, which an action
-  // of a running advance may be waiting for.
+  // of a running advance may be waiting for. Instead the advance sees `rewinds` change and stops:
+  // it fires nothing more and does not move time past the start again.
   std::lock_guard lock(impl_->mutex);
   impl_->now = impl_->start;
+  ++impl_->rewinds;
 }
 
 }  // namespace mockcloud

@@ -55,6 +55,8 @@ class VirtualClock final : public Clock {
   TimerId schedule_at(TimePoint due, Action action) override;
   bool cancel(TimerId id) override;
   std::size_t pending() const override;
+  /// Waits for the action an advance is running on another thread (if any) to return.
+  void barrier() override;
 
   /// Moves time forward by `d` (d >= 0), firing due actions deadline by deadline.
   /// Returns how many actions ran. Concurrent advances are serialized.
@@ -73,7 +75,8 @@ class VirtualClock final : public Clock {
   std::uint64_t add_listener(Listener fn);
   void remove_listener(std::uint64_t id);
   /// Moves time back to start(). Pending actions stay: their owners cancel what they no longer
-  /// want (ResourceManager::reset does). Not to be mixed with a concurrent advance.
+  /// want (ResourceManager::reset does). An advance in progress on another thread stops: the
+  /// action it is running returns, it fires no other and leaves time at start().
   void rewind();
 
  private:

@@ -15,11 +15,11 @@
 namespace mockcloud {
 
 enum class ErrorKind {
-  not_found = 1,   // a resource named by the caller does not exist
-  conflict,        // the state forbids it: duplicate name, in use, not running, ...
-  invalid,         // the input breaks a rule; `fields` says which and why
-  not_settled,     // waiting on an operation that a virtual clock has not completed yet
-  clock_mismatch,  // a virtual-clock-only call made on a system clock
+  not_found = 1,  // a resource named by the caller does not exist
+  conflict,       // the state forbids it: duplicate name, in use, not running, ...
+  invalid,        // the input breaks a rule; `fields` says which and why
+  not_settled,    // waiting on an operation that a virtual clock has not completed yet
+  cancelled,      // waiting on an operation whose manager was reset or destroyed meanwhile
 };
 
 /// The std::error_category of ErrorKind, so errors compose with std::error_code.
@@ -49,6 +49,7 @@ struct Error {
 
   static Error not_found(std::string msg) { return {ErrorKind::not_found, std::move(msg), {}}; }
   static Error conflict(std::string msg) { return {ErrorKind::conflict, std::move(msg), {}}; }
+  static Error cancelled(std::string msg) { return {ErrorKind::cancelled, std::move(msg), {}}; }
   static Error invalid(std::vector<FieldError> f) {
     std::string msg = f.empty() ? "invalid input" : f.front().msg;
     return {ErrorKind::invalid, std::move(msg), std::move(f)};

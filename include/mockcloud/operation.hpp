@@ -11,7 +11,8 @@
 //  - on_settled(cb) calls cb(task) once settled (at once if it already is), on the thread that
 //    settles it; future() gives a std::future<Task>. For Asio completion tokens (callbacks,
 //    use_future, coroutines) see mockcloud/asio.hpp.
-// An Operation stays valid after its ResourceManager is destroyed or reset; waiting then throws.
+// An Operation stays valid after its ResourceManager is destroyed or reset; waiting then throws
+// ErrorKind::cancelled.
 #pragma once
 
 #include <chrono>

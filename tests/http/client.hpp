@@ -84,23 +84,39 @@ class Client {
                     const Headers& headers = {}) {
     return request("POST", target, body, headers);
   }
-  HttpResponse patch(std::string_view target, std::string_view body) {
-    return request("PATCH", target, body);
+  HttpResponse patch(std::string_view target, std::string_view body, const Headers& headers = {}) {
+    return request("PATCH", target, body, headers);
   }
   HttpResponse del(std::string_view target) { return request("DELETE", target); }
 
+  /// A body goes with `Content-Type: application/json` unless `headers` has a Content-Type of
+  /// its own; one with an empty value sends none.
   static std::string format(std::string_view method, std::string_view target,
                             std::string_view body = {}, const Headers& headers = {}) {
     std::string out;
     out.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: 127.0.0.1\r\n");
-    for (const auto& [k, v] : headers)
+    bool own_content_type = false;
+    for (const auto& [k, v] : headers) {
+      if (is_content_type(k)) {
+        own_content_type = true;
+        if (v.empty()) continue;
+      }
       out.append(k).append(": ").append(v).append("\r\n");
-    if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT")
-      out.append("Content-Type: application/json\r\nContent-Length: ")
-          .append(std::to_string(body.size()))
-          .append("\r\n");
+    }
+    if (!body.empty() || method == "POST" || method == "PATCH" || method == "PUT") {
+      if (!own_content_type) out.append("Content-Type: application/json\r\n");
+      out.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+    }
     out.append("\r\n").append(body);
     return out;
+  }
+
+  static bool is_content_type(std::string_view name) {
+    constexpr std::string_view expected = "content-type";
+    if (name.size() != expected.size()) return false;
+    for (std::size_t i = 0; i < name.size(); ++i)
+      if (std::tolower(static_cast<unsigned char>(name[i])) != expected[i]) return false;
+    return true;
   }
 
   void send_raw(std::string_view data) {

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "api.hpp"
+#include "handlers.hpp"
 #include "mockcloud/clock.hpp"
 #include "test_options.hpp"
 
@@ -68,4 +69,21 @@ TEST_CASE("a keyed create is replayed through handle() too") {
   CHECK(second.status == 201);
   CHECK(second.body == first.body);
   CHECK(manager.counts().environments == 1);
+}
+
+TEST_CASE("library error kinds map to statuses: cancelled is a 409 with its message") {
+  using mockcloud::Error;
+  using mockcloud::ErrorKind;
+  auto status_of = [](const Error& e) {
+    mockcloud::http::Response r;
+    mockcloud::http::respond_error(r, e);
+    return std::pair{r.status, boost::json::parse(r.body)};
+  };
+  CHECK(status_of(Error::not_found("gone")).first == 404);
+  CHECK(status_of(Error::conflict("busy")).first == 409);
+  const auto [status, body] =
+      status_of(Error::cancelled("cancelled: the ResourceManager was reset"));
+  CHECK(status == 409);
+  CHECK(body == boost::json::parse(R"({"detail":"cancelled: the ResourceManager was reset"})"));
+  CHECK(status_of(Error{ErrorKind::not_settled, "later", {}}).first == 500);
 }

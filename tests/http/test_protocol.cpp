@@ -73,6 +73,75 @@ TEST_CASE("bodies that are not JSON objects are 422") {
   CHECK(str(array.json().at("detail").at(0).at("type")) == "model_attributes_type");
 }
 
+// FastAPI reads a body as JSON only without a Content-Type or with application/json or
+// application/*+json; any other media type leaves raw bytes, which are not an object: 422
+// model_attributes_type at ["body"], and nothing is created or changed.
+TEST_CASE("a JSON body sent as another media type is 422 and changes nothing") {
+  test::ServerFixture f;
+  auto c = f.connect();
+  const auto env = f.environment(c);
+  const auto vm_body = R"({"name":"web","environment_id":")" + env + R"("})";
+  const auto volume_body = R"({"name":"data","environment_id":")" + env + R"("})";
+  const auto sg_body = R"({"name":"web","environment_id":")" + env + R"("})";
+  struct Call {
+    const char* method;
+    const char* target;
+    std::string body;
+  };
+  const Call calls[] = {
+      {"POST", "/api/v1/environments", R"({"name":"other"})"},
+      {"POST", "/api/v1/security-groups", sg_body},
+      {"POST", "/api/v1/vms", vm_body},
+      {"POST", "/api/v1/volumes", volume_body},
+      {"POST", "/_mock/faults", R"({"operation":"vm.create","fail_next":1})"},
+      {"PATCH", "/_mock/config", R"({"vm_creation_time_min":1,"vm_creation_time_max":2})"},
+      {"POST", "/_mock/clock/advance", R"({"seconds":5})"},
+      {"POST", "/_mock/reset", R"({"seed":7})"},
+  };
+  const auto expected = boost::json::parse(
+      R"({"detail":[{"type":"model_attributes_type","loc":["body"],)"
+      R"("msg":"Input should be a valid dictionary or object to extract fields from"}]})");
+  const auto health_counts = [&] { return c.get("/health").json().at("counts"); };
+  const auto counts = health_counts();
+  const auto config = c.get("/_mock/config").json();
+  const auto clock = c.get("/_mock/clock").json();
+  for (const char* media :
+       {"text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
+        "application/xml", "multipart/form-data; boundary=xyz", "application/jsonx", "json"}) {
+    for (const auto& call : calls) {
+      CAPTURE(media);
+      CAPTURE(call.target);
+      auto r = c.request(call.method, call.target, call.body, {{"Content-Type", media}});
+      CHECK(r.status == 422);
+      CHECK(r.json() == expected);
+    }
+  }
+  CHECK(health_counts() == counts);  // no environment, group, VM, volume or task
+  CHECK(counts.at("environments") == 1);
+  CHECK(c.get("/_mock/faults").json() == boost::json::array{});
+  CHECK(c.get("/_mock/config").json() == config);
+  CHECK(c.get("/_mock/clock").json() == clock);  // neither advanced nor reset
+}
+
+TEST_CASE("a JSON body is read without a Content-Type or as application/json or */*+json") {
+  test::ServerFixture f;
+  auto c = f.connect();
+  int n = 0;
+  for (const char* media :
+       {"", "application/json", "application/json; charset=utf-8", "Application/JSON",
+        "application/vnd.api+json", "application/merge-patch+json ; charset=UTF-8"}) {
+    CAPTURE(media);
+    const auto body = R"({"name":"e)" + std::to_string(n++) + R"("})";
+    CHECK(c.post("/api/v1/environments", body, {{"Content-Type", media}}).status == 201);
+  }
+  CHECK(c.get("/health").json().at("counts").at("environments") == n);
+  // An empty body is `missing` whatever its media type, as in FastAPI.
+  auto empty = c.post("/api/v1/environments", "", {{"Content-Type", "text/plain"}});
+  CHECK(empty.status == 422);
+  CHECK(str(empty.json().at("detail").at(0).at("type")) == "missing");
+  CHECK(c.post("/_mock/reset", "", {{"Content-Type", "text/plain"}}).status == 204);
+}
+
 TEST_CASE("a body of exactly 1 MiB is accepted, one byte more is 413") {
   test::ServerFixture f;
   const std::size_t limit = 1024 * 1024;

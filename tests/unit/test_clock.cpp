@@ -247,11 +247,26 @@ TEST_SUITE("clock") {
     CHECK(c.pending() == 1u);
   }
 
-  TEST_CASE("VirtualClock::barrier returns at once") {
+  TEST_CASE("VirtualClock::barrier waits for the action an advance runs on another thread") {
     VirtualClock c;
-    c.schedule_at(c.now() + 1s, [] {});
+    c.barrier();  // nothing running: returns at once
+    std::atomic<bool> started{false}, finished{false}, inner_returned{false};
+    c.schedule_at(c.now() + 1s, [&] {
+      started = true;
+      c.barrier();  // on the advancing thread: must not wait for itself
+      inner_returned = true;
+      std::this_thread::sleep_for(80ms);  // the window in which the other thread calls barrier()
+      finished = true;
+    });
+    c.schedule_at(c.now() + 1h, [] {});
+    std::thread advancing([&] { c.advance(1s); });
+    while (!started)
+      std::this_thread::yield();
     c.barrier();
-    CHECK(c.pending() == 1u);
+    CHECK(finished.load());
+    CHECK(inner_returned.load());
+    CHECK(c.pending() == 1u);  // not the pending hour
+    advancing.join();
   }
 
   TEST_CASE("SystemClock reads the wall clock and never goes backwards") {

@@ -17,6 +17,58 @@ using mockcloud::VmStatus;
 using mockcloud::VolumeStatus;
 using steady = std::chrono::steady_clock;
 
+namespace {
+/// A clock that forwards to a VirtualClock but keeps Clock's default barrier(), which waits for
+/// nothing: what a ResourceManager's timer must survive on its own.
+class NoBarrierClock final : public mockcloud::Clock {
+ public:
+  explicit NoBarrierClock(mockcloud::VirtualClock& v) : v_(v) {}
+  mockcloud::TimePoint now() const override { return v_.now(); }
+  mockcloud::ClockMode mode() const noexcept override { return v_.mode(); }
+  TimerId schedule_at(mockcloud::TimePoint due, Action action) override {
+    return v_.schedule_at(due, std::move(action));
+  }
+  bool cancel(TimerId id) override { return v_.cancel(id); }
+  std::size_t pending() const override { return v_.pending(); }
+
+ private:
+  mockcloud::VirtualClock& v_;
+};
+
+/// Destroys a manager on this thread while another thread advances its clock: the advancing
+/// thread runs a settled-callback that lets the destruction start and then lingers, so that the
+/// manager goes away while its timer is still running. Then more advances, with nothing left.
+void destroy_while_advancing(mockcloud::VirtualClock& virtual_clock, mockcloud::Clock& clock) {
+  for (int round = 0; round < 20; ++round) {
+    auto cloud = std::make_unique<mockcloud::ResourceManager>(
+        mockcloud::ManagerOptions{.seed = 5, .settings = mctest::fixed_settings(0.0, 1, 1)}, clock);
+    auto e = cloud->create_environment({.name = "dev"}).value();
+    std::atomic<bool> in_callback{false}, destroying{false};
+    for (int i = 0; i < 10; ++i) {
+      auto op = cloud->create_vm({.name = "v" + std::to_string(i), .environment_id = e.id}).value();
+      if (i == 0)
+        op.on_settled([&](const mockcloud::Task&) {
+          in_callback = true;
+          while (!destroying)
+            std::this_thread::yield();
+          std::this_thread::sleep_for(std::chrono::milliseconds(round % 3));
+        });
+    }  // the Operations are gone: only `cloud` holds the manager
+    std::thread advancing([&] {
+      for (int i = 0; i < 50; ++i)
+        virtual_clock.advance(100ms);
+    });
+    while (!in_callback)
+      std::this_thread::yield();
+    destroying = true;
+    cloud.reset();
+    advancing.join();
+    CHECK(virtual_clock.pending() == 0u);
+    CHECK(virtual_clock.run_until_idle() == 0u);
+  }
+}
+}  // namespace
+
 TEST_SUITE("concurrency") {
   TEST_CASE("a /28 filled from 8 threads: 14 distinct host IPs, clean exhaustion errors") {
     mctest::VirtualCloud vc{mctest::fixed_settings(0.0, 1, 1)};
@@ -484,5 +536,56 @@ TEST_SUITE("concurrency") {
         CHECK(in_env == static_cast<std::size_t>(created.load()));
       }
     }
+  }
+
+  // Issue 10: a manager destroyed while another thread advances its clock. With a VirtualClock,
+  // destruction waits for the running timer (VirtualClock::barrier); with a clock whose barrier
+  // waits for nothing, the timer holds the manager's core alive while it runs and does nothing
+  // once it is gone. TSan (.ci/sanitizers.sh) reports any access to freed memory.
+  TEST_CASE("a manager destroyed while another thread advances its virtual clock") {
+    mockcloud::VirtualClock clock;
+    destroy_while_advancing(clock, clock);
+  }
+
+  TEST_CASE("a manager destroyed while another thread advances a clock without barrier") {
+    mockcloud::VirtualClock clock;
+    NoBarrierClock no_barrier(clock);
+    destroy_while_advancing(clock, no_barrier);
+  }
+
+  // Issue 10: reset() during an advance on another thread (the server's /_mock/reset during
+  // /_mock/clock/advance). The advance stops: time stays at the start, the old timers do not
+  // fire, and neither do those of resources created after the reset.
+  TEST_CASE("a reset concurrent with an advance leaves the clock at its start") {
+    mctest::VirtualCloud vc{mctest::fixed_settings(0.0, 10, 2)};
+    const auto start = vc.clock.start();
+    auto e = vc.env("dev");
+    std::atomic<bool> in_callback{false}, reset_done{false};
+    int old_settled = 0;
+    for (int i = 0; i < 5; ++i) {
+      auto op = vc.vm("v" + std::to_string(i), e.id);
+      op.on_settled([&](const mockcloud::Task&) {
+        ++old_settled;
+        in_callback = true;
+        while (!reset_done)  // the reset happens while the advance is inside its first action
+          std::this_thread::yield();
+      });
+    }
+    std::thread advancing([&] { vc.clock.advance(1h); });
+    while (!in_callback)
+      std::this_thread::yield();
+    vc.cloud.reset();
+    auto e2 = vc.env("dev");
+    auto fresh = vc.vm("fresh", e2.id);  // due at start + 10 s, on the new epoch
+    reset_done = true;
+    advancing.join();
+
+    CHECK(old_settled == 1);  // the advance stopped after the action it was running
+    CHECK(vc.clock.now() == start);
+    CHECK(vc.clock.pending() == 1u);  // the new VM's timer only: none of the old epoch
+    CHECK(vc.cloud.get_vm(fresh.resource().id)->status == VmStatus::creating);
+    CHECK(vc.clock.advance(10s) == 1u);
+    CHECK(fresh.get().status == VmStatus::running);
+    CHECK(vc.clock.pending() == 0u);
   }
 }

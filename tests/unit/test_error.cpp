@@ -14,7 +14,7 @@ TEST_SUITE("error") {
     CHECK(ec != mockcloud::make_error_code(ErrorKind::conflict));
     CHECK(std::string(mockcloud::error_category().name()).size() > 0);
     for (auto k : {ErrorKind::not_found, ErrorKind::conflict, ErrorKind::invalid,
-                   ErrorKind::not_settled, ErrorKind::clock_mismatch}) {
+                   ErrorKind::not_settled, ErrorKind::cancelled}) {
       auto msg = mockcloud::make_error_code(k).message();
       CAPTURE(static_cast<int>(k));
       CHECK_FALSE(msg.empty());

@@ -221,7 +221,7 @@ TEST_SUITE("operation") {
     struct Shared {
       explicit Shared(mockcloud::Operation<mockcloud::Vm> o) : op(std::move(o)) {}
       mockcloud::Operation<mockcloud::Vm> op;
-      std::atomic<int> outcome{0};  // 1: threw, 2: returned
+      std::atomic<int> outcome{0};  // 1: threw cancelled, 2: returned, 3: threw another kind
     };
     auto shared =
         std::make_shared<Shared>(cloud->create_vm({.name = "web", .environment_id = e.id}).value());
@@ -229,8 +229,8 @@ TEST_SUITE("operation") {
       try {
         (void)shared->op.wait();
         shared->outcome = 2;
-      } catch (const mockcloud::Exception&) {
-        shared->outcome = 1;
+      } catch (const mockcloud::Exception& e) {
+        shared->outcome = e.kind() == ErrorKind::cancelled ? 1 : 3;
       }
     });
     std::this_thread::sleep_for(30ms);

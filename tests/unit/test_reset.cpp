@@ -1,6 +1,8 @@
 // reset(): everything gone, timers cancelled, settings back, clock rewound, same seed -> same
 // outcomes again; a new seed when given.
 #include <atomic>
+#include <future>
+#include <memory>
 #include <thread>
 
 #include "test_support.hpp"
@@ -27,6 +29,14 @@ Outcome script(mctest::VirtualCloud& vc) {
   vc.clock.run_until_idle();
   auto vm = op.get();
   return {e.id, vm.id, vol.id(), op.task_id(), vm.created_at, eta, vm.status, vm.ip_address};
+}
+/// Returns once the system clock has fired what was due within `d` from now: it fires in due
+/// order, so a marker due then runs after every such action (that was not cancelled).
+void pass_due_times(mockcloud::SystemClock& clock, mockcloud::Duration d) {
+  auto passed = std::make_shared<std::promise<void>>();  // the action may outlive this call
+  auto future = passed->get_future();
+  clock.schedule_at(clock.now() + d, [passed] { passed->set_value(); });
+  future.wait();
 }
 }  // namespace
 
@@ -115,11 +125,15 @@ TEST_SUITE("reset") {
     int called = 0;
     op.on_settled([&](const mockcloud::Task&) { ++called; });
     vc.cloud.reset();
-    CHECK_THROWS_AS(op.wait(), mockcloud::Exception);
-    CHECK_THROWS_AS(op.get(), mockcloud::Exception);
+    CHECK(mctest::thrown_kind([&] { op.wait(); }) == ErrorKind::cancelled);
+    CHECK(mctest::thrown_kind([&] { op.get(); }) == ErrorKind::cancelled);
+    // A new VM takes the old one's task slot: the old callback must not fire on its completion.
+    auto e2 = vc.env("dev");
+    auto op2 = vc.vm("web", e2.id);
     vc.clock.advance(1h);
-    CHECK_THROWS_AS(op.wait(), mockcloud::Exception);
-    (void)called;
+    CHECK(op2.get().status == VmStatus::running);
+    CHECK(mctest::thrown_kind([&] { op.wait(); }) == ErrorKind::cancelled);
+    CHECK(called == 0);
   }
 
   TEST_CASE("an operation outlives its manager; waiting then throws") {
@@ -131,8 +145,8 @@ TEST_SUITE("reset") {
       op.emplace(m.create_vm({.name = "web", .environment_id = e.id}).value());
     }
     CHECK(clock.pending() == 0u);
-    CHECK_THROWS_AS(op->wait(), mockcloud::Exception);
-    CHECK_THROWS_AS(op->get(), mockcloud::Exception);
+    CHECK(mctest::thrown_kind([&] { op->wait(); }) == ErrorKind::cancelled);
+    CHECK(mctest::thrown_kind([&] { op->get(); }) == ErrorKind::cancelled);
     clock.advance(1h);
     CHECK(op->resource().name == "web");
   }
@@ -150,7 +164,7 @@ TEST_SUITE("reset") {
     }
     cloud.reset();
     CHECK(clock.pending() == 0u);
-    std::this_thread::sleep_for(400ms);
+    pass_due_times(clock, 400ms);  // every VM was due within 300 ms
     CHECK(fired.load() == 0);
     CHECK(cloud.counts().vms == 0u);
     CHECK(cloud.counts().tasks == 0u);
@@ -164,15 +178,31 @@ TEST_SUITE("reset") {
 
   TEST_CASE("system clock: destroying a manager with operations in flight is clean") {
     mockcloud::SystemClock clock;
+    std::atomic<int> settled{0};
+    std::atomic<bool> in_callback{false};
     for (int round = 0; round < 5; ++round) {
-      mockcloud::ResourceManager cloud{
-          {.seed = 3, .settings = mctest::fixed_settings(0.0, 0.002, 0.001)}, clock};
-      auto e = cloud.create_environment({.name = "dev"}).value();
-      for (int i = 0; i < 30; ++i)
-        (void)cloud.create_vm({.name = "v" + std::to_string(i), .environment_id = e.id});
-      std::this_thread::sleep_for(std::chrono::milliseconds(round));
+      {
+        mockcloud::ResourceManager cloud{{.seed = 3,
+                                          .settings = mctest::fixed_settings(0.0, 0.002, 0.001),
+                                          .on_task_settled =
+                                              [&](const mockcloud::Task&) {
+                                                in_callback = true;
+                                                ++settled;
+                                                in_callback = false;
+                                              }},
+                                         clock};
+        auto e = cloud.create_environment({.name = "dev"}).value();
+        for (int i = 0; i < 30; ++i)
+          (void)cloud.create_vm({.name = "v" + std::to_string(i), .environment_id = e.id});
+        // Let some of them settle, in some rounds (the rest stay in flight).
+        if (round > 0) pass_due_times(clock, std::chrono::milliseconds(round));
+      }
+      // The destructor cancelled the timers and waited for a running completion.
+      CHECK(clock.pending() == 0u);
+      CHECK_FALSE(in_callback.load());
+      const int settled_before = settled.load();
+      pass_due_times(clock, 50ms);  // every VM was due within 2 ms of its creation
+      CHECK(settled.load() == settled_before);
     }
-    std::this_thread::sleep_for(20ms);
-    CHECK(clock.pending() == 0u);
   }
 }

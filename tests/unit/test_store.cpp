@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -243,6 +244,24 @@ std::string read_file(const fs::path& p) {
 }
 }  // namespace
 
+TEST_CASE("a new file carries mockcloud's application id and the current schema version") {
+  TempDir dir;
+  { open_sqlite_store(dir.path); }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open((dir.path / "mockcloud.db").c_str(), &db) == SQLITE_OK);
+  auto pragma = [&](const char* sql) {
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    const auto v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+  };
+  CHECK(pragma("PRAGMA application_id") == 0x4d434c44);  // "MCLD"
+  CHECK(pragma("PRAGMA user_version") == kSqliteSchemaVersion);
+  sqlite3_close(db);
+}
+
 TEST_CASE("a file that is not a mockcloud database is refused and left untouched") {
   TempDir dir;
   SUBCASE("not SQLite at all") {
@@ -286,6 +305,7 @@ TEST_CASE("a second opener of the same directory is refused while the first hold
 TEST_CASE("concurrent writers share commits and every acknowledged change is in the file") {
   TempDir dir;
   constexpr int kThreads = 8, kPerThread = 50;
+  std::vector<std::string> acknowledged[kThreads];
   {
     VirtualClock clock;
     ResourceManager m(with_store(dir.path), clock);
@@ -293,15 +313,48 @@ TEST_CASE("concurrent writers share commits and every acknowledged change is in 
     std::vector<std::thread> threads;
     for (int t = 0; t < kThreads; ++t)
       threads.emplace_back([&, t] {
-        for (int i = 0; i < kPerThread; ++i)
-          m.create_volume({.name = "v-" + std::to_string(t) + "-" + std::to_string(i),
-                           .environment_id = env.id})
-              .value();
+        for (int i = 0; i < kPerThread; ++i) {
+          auto name = "v-" + std::to_string(t) + "-" + std::to_string(i);
+          // Returns once the change is durable (wait_for_durability): acknowledged.
+          m.create_volume({.name = name, .environment_id = env.id}).value();
+          acknowledged[t].push_back(name);
+        }
       });
     for (auto& th : threads)
       th.join();
   }
+  // One commit writes one wall_time for all its records: fewer distinct wall times than records
+  // means some commits carried the records of several writers.
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir.path / "mockcloud.db").c_str(), &db) == SQLITE_OK);
+    auto scalar = [&](const char* sql) {
+      sqlite3_stmt* st = nullptr;
+      REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+      REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+      const auto v = sqlite3_column_int64(st, 0);
+      sqlite3_finalize(st);
+      return v;
+    };
+    const auto records = scalar("SELECT count(*) FROM events WHERE kind = 'volume.create'");
+    const auto commits =
+        scalar("SELECT count(DISTINCT wall_time) FROM events WHERE kind = 'volume.create'");
+    const auto largest = scalar(
+        "SELECT max(n) FROM (SELECT count(*) AS n FROM events WHERE kind = 'volume.create'"
+        " GROUP BY wall_time)");
+    sqlite3_close(db);
+    INFO(records << " records in " << commits << " commits, the largest of " << largest);
+    CHECK(records == kThreads * kPerThread);
+    CHECK(commits < records);
+    CHECK(largest > 1);
+  }
   VirtualClock clock;
   ResourceManager m(with_store(dir.path), clock);
   CHECK(m.counts().volumes == kThreads * kPerThread);
+  std::set<std::string> in_file;
+  for (const auto& v : m.list_volumes({}, {0, 1000}).items)
+    in_file.insert(v.name);
+  for (const auto& names : acknowledged)
+    for (const auto& name : names)
+      CHECK_MESSAGE(in_file.contains(name), name);
 }

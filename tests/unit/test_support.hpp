@@ -167,6 +167,17 @@ struct VirtualCloud {
   }
 };
 
+/// The kind of the mockcloud::Exception that `f` throws; nullopt when it throws none.
+template <class F>
+std::optional<mockcloud::ErrorKind> thrown_kind(F&& f) {
+  try {
+    f();
+  } catch (const mockcloud::Exception& e) {
+    return e.kind();
+  }
+  return std::nullopt;
+}
+
 inline mockcloud::TimePoint at(std::string_view rfc3339) {
   auto t = mockcloud::parse_rfc3339(rfc3339);
   REQUIRE(t.has_value());
@@ -190,8 +201,8 @@ struct StringMaker<mockcloud::ErrorKind> {
         return "invalid";
       case mockcloud::ErrorKind::not_settled:
         return "not_settled";
-      case mockcloud::ErrorKind::clock_mismatch:
-        return "clock_mismatch";
+      case mockcloud::ErrorKind::cancelled:
+        return "cancelled";
     }
     return "ErrorKind(?)";
   }

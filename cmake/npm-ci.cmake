@@ -1,0 +1,21 @@
+# Build step of web-assets.cmake, run as `cmake -P`: `npm ci` in WEB_DIR, then the /docs and
+# /redoc files into ASSETS_DIR. When npm fails (no network, no registry, a broken npm), the build
+# goes on with a warning: the server then shows its "assets missing" page at /docs and /redoc,
+# and the next build tries again.
+#   -DNPM=<npm> -DNPM_FLAGS="<flags separated by spaces>" -DWEB_DIR=<dir> -DASSETS_DIR=<dir>
+separate_arguments(_flags UNIX_COMMAND "${NPM_FLAGS}")
+execute_process(COMMAND ${NPM} ci ${_flags} WORKING_DIRECTORY ${WEB_DIR} RESULT_VARIABLE _rc)
+if(NOT _rc STREQUAL "0")
+  message(WARNING "`npm ci` failed in ${WEB_DIR} (${_rc}): the build goes on without the /docs "
+                  "and /redoc assets (those pages say what is missing) and the OpenAPI tests will "
+                  "fail. Fix npm or its network access and build again to retry.")
+  return()
+endif()
+set(_modules ${WEB_DIR}/node_modules)
+file(COPY ${_modules}/swagger-ui-dist/swagger-ui.css ${_modules}/swagger-ui-dist/swagger-ui-bundle.js
+     ${_modules}/redoc/bundles/redoc.standalone.js
+     ${_modules}/redoc/bundles/redoc.standalone.js.LICENSE.txt
+     DESTINATION ${ASSETS_DIR})
+file(COPY_FILE ${_modules}/swagger-ui-dist/LICENSE ${ASSETS_DIR}/swagger-ui-dist.LICENSE)
+file(COPY_FILE ${_modules}/redoc/LICENSE ${ASSETS_DIR}/redoc.LICENSE)
+file(TOUCH ${WEB_DIR}/npm-ci.stamp)
