@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what mockcloud needs on Debian 12 (run as root):
-#   cmake/install-deps.sh          what building and running the server needs
+#   cmake/install-deps.sh          what building and running the server (and its /docs pages) needs
 #   cmake/install-deps.sh --test   that, and what the test suite needs
 # Packages already installed are skipped; with nothing missing, apt is not touched.
 set -euo pipefail
@@ -8,12 +8,14 @@ set -euo pipefail
 build_packages=(
   g++ cmake make ccache
   libboost1.81-dev libboost-json1.81-dev libfmt-dev doctest-dev libsqlite3-dev
+  # the build's npm ci (web/): the offline files of the /docs and /redoc pages
+  nodejs npm
 )
 # The test suite's own tools.
 test_packages=(
   curl
-  # tests: the OpenAPI validators and the build's npm ci (web/), /docs in a browser, promtool
-  nodejs npm chromium fonts-dejavu-core prometheus
+  # tests: the OpenAPI validators, /docs in a browser, promtool
+  chromium fonts-dejavu-core prometheus
 )
 
 packages=("${build_packages[@]}")
