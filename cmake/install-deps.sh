@@ -14,6 +14,8 @@ test_packages=(
   curl
   # tests: the OpenAPI validators and the build's npm ci (web/), /docs in a browser, promtool
   nodejs npm chromium fonts-dejavu-core prometheus
+  # tests: the Python client's pytest suite (python/), run with /usr/bin/python3
+  python3-pytest python3-requests
 )
 
 packages=("${build_packages[@]}")
