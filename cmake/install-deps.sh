@@ -16,6 +16,8 @@ test_packages=(
   curl
   # tests: the OpenAPI validators, /docs in a browser, promtool
   chromium fonts-dejavu-core prometheus
+  # tests: the Python client's pytest suite (python/), run with /usr/bin/python3
+  python3-pytest python3-requests
 )
 
 packages=("${build_packages[@]}")
