@@ -29,7 +29,7 @@ namespace json = boost::json;
 constexpr std::string_view description =
     R"(A mock cloud for tests: environments (isolated IPv4 networks), security groups, VMs and block volumes, whose creation and deletion take simulated time and sometimes fail.
 
-* Every route answers with and without a trailing slash.
+* Every route answers with and without a trailing slash. This document spells a collection with it (`/api/v1/vms/`) and everything else without (`/api/v1/vms/{id}`, `/api/v1/volumes/{id}/detach`, `/health`), as clients send them: a request matched exactly against these paths lands on its operation.
 * Every response carries `X-Request-Id` (echoed from the request if given).
 * Errors have FastAPI's shapes: `{"detail": "..."}`, and for 422 `{"detail": [{"loc", "msg", "type"}]}`.
 * A known path with a method it does not have answers 405 `{"detail": "Method Not Allowed"}` with an `Allow` header; an unknown path 404 `{"detail": "Not Found"}`.
@@ -434,6 +434,22 @@ json::object operation_of(const Route& route) {
   return op;
 }
 
+/// How the document spells a route's path: a collection, a path with items right below it
+/// (`/api/v1/vms` and `/api/v1/vms/{id}`), with the trailing slash that clients send
+/// (`/api/v1/vms/`), so that a validator matching requests exactly against the document's paths
+/// does not take `GET /api/v1/vms/` for `GET /api/v1/vms/{id}` with an empty id; any other path as
+/// the route table spells it. The router answers both spellings of every path.
+std::string documented_path(const Router& router, std::string_view path) {
+  for (const auto& other : router.routes()) {
+    const std::string_view p = other.path;
+    if (p.size() > path.size() + 2 && p.starts_with(path) && p[path.size()] == '/' &&
+        p[path.size() + 1] == '{' && p.back() == '}' &&
+        p.find('/', path.size() + 1) == std::string_view::npos)
+      return std::string(path) + '/';
+  }
+  return std::string(path);
+}
+
 }  // namespace
 
 std::string build_openapi_document(const Router& router) {
@@ -452,7 +468,7 @@ std::string build_openapi_document(const Router& router) {
     std::string method(route.method);
     for (auto& c : method)
       c = static_cast<char>(c - 'A' + 'a');
-    auto& entry = paths[route.path];
+    auto& entry = paths[documented_path(router, route.path)];
     if (!entry.is_object()) entry.emplace_object();
     entry.as_object()[method] = operation_of(route);
     if (std::find(tags.begin(), tags.end(), route.tag) == tags.end()) tags.push_back(route.tag);

@@ -25,6 +25,23 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// The route table's spelling of a document path: without its trailing slash (collections).
+std::string_view table_path(std::string_view path) {
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path;
+}
+
+// Whether the route table has an item right below `path` (`path` + "/{id}"): a collection.
+bool has_items(const mockcloud::http::Router& router, std::string_view path) {
+  for (const auto& route : router.routes()) {
+    const std::string_view p = route.path;
+    if (p.starts_with(path) && p.size() > path.size() + 2 && p.substr(path.size(), 2) == "/{" &&
+        p.back() == '}' && p.find('/', path.size() + 1) == std::string_view::npos)
+      return true;
+  }
+  return false;
+}
+
 // A concrete path for a template: every {parameter} replaced by "x".
 std::string concrete(std::string_view path) {
   std::string out;
@@ -70,9 +87,12 @@ TEST_CASE("the OpenAPI document and the route table hold the same routes") {
       std::string upper(method);
       for (auto& c : upper)
         c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      auto match = f.api.router().match(upper, concrete(path));
+      // As the server dispatches a request of the document's spelling: trailing slash dropped.
+      const std::string target = concrete(path);
+      std::string_view query;
+      auto match = f.api.router().match(upper, mockcloud::http::Router::normalize(target, query));
       REQUIRE(match.outcome == mockcloud::http::Router::Outcome::found);
-      CHECK(match.route->path == std::string_view(path));
+      CHECK(match.route->path == table_path(path));
       CHECK(match.route->operation == op.at("operationId").as_string());
     }
   }
@@ -81,8 +101,13 @@ TEST_CASE("the OpenAPI document and the route table hold the same routes") {
     CAPTURE(route.method);
     // Each route of the table is documented, with the statuses it answers.
     CHECK(!route.doc.replies.empty());
-    const auto* item = paths.if_contains(route.path);
+    // Spelt with the trailing slash if it is a collection, as clients send it, else as is.
+    const bool collection = has_items(f.api.router(), route.path);
+    const std::string documented = std::string(route.path) + (collection ? "/" : "");
+    const auto* item = paths.if_contains(documented);
     REQUIRE(item != nullptr);
+    const std::string other = std::string(route.path) + (collection ? "" : "/");
+    CHECK(paths.if_contains(other) == nullptr);
     const auto* op = item->as_object().if_contains(lower(route.method));
     REQUIRE(op != nullptr);
     const auto& responses = op->at("responses").as_object();
@@ -106,6 +131,27 @@ TEST_CASE("the OpenAPI document and the route table hold the same routes") {
     CHECK((op->at("tags").as_array()[0] == "test control") == control);
   }
   CHECK(operations == f.api.router().routes().size());
+}
+
+TEST_CASE("the document spells collections with the trailing slash, items and actions without") {
+  Fixture f;
+  const auto doc = json::parse(f.api.openapi_document()).as_object();
+  const auto& paths = doc.at("paths").as_object();
+  for (const char* path :
+       {"/api/v1/environments/", "/api/v1/security-groups/", "/api/v1/vms/", "/api/v1/volumes/",
+        "/api/v1/tasks/", "/_mock/faults/", "/api/v1/vms/{id}", "/api/v1/volumes/{id}/detach",
+        "/api/v1/volumes/{id}/attach/{vm_id}", "/health", "/openapi.json",
+        "/_mock/clock/advance"}) {
+    CAPTURE(path);
+    CHECK(paths.contains(path));
+  }
+  for (const char* path :
+       {"/api/v1/vms", "/api/v1/environments", "/api/v1/vms/{id}/", "/_mock/faults", "/health/"}) {
+    CAPTURE(path);
+    CHECK(!paths.contains(path));
+  }
+  CHECK(paths.at("/api/v1/vms/").as_object().contains("get"));
+  CHECK(paths.at("/api/v1/vms/").as_object().contains("post"));
 }
 
 TEST_CASE("a documented route added to the table is in the document") {

@@ -1,6 +1,9 @@
 // GET /openapi.json passes a standard OpenAPI 3.1 validator, and tells the truth: real requests
 // cover every operation and every status it lists (docs/http-api.md's error table included), and
-// each response's status, headers and body validate against what the document gives for it.
+// each response's status, headers and body validate against what the document gives for it. Each
+// request, matched exactly against the document's paths as a validation proxy in front of the
+// server would match it, lands on the operation the server ran (its log line names the route):
+// `GET /api/v1/vms/` is the list, never `GET /api/v1/vms/{id}`.
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -12,6 +15,54 @@ const addFormats = npmModule('ajv-formats');
 
 const COMPONENTS_ID = 'https://mockcloud.invalid/components';
 
+/// The path templates of the document, matched against a request path as a validation proxy
+/// does (openapi-core, express-openapi-validator, Prism, ...): the path without its query, split
+/// on '/' and compared segment by segment, exactly (a trailing slash is an empty last segment, so
+/// it is significant); a template segment `{x}` matches any one segment, an empty one too; among
+/// the templates that match, literal segments win over templated ones, leftmost first. The path
+/// found, the method picks its operation, or none (a 405).
+class ProxyMatcher {
+  constructor(paths) {
+    this.templates = Object.keys(paths).map((template) => ({
+      template,
+      segments: template.split('/').map((s) => (/^\{[^}]+\}$/.test(s) ? null : s)),
+    }));
+  }
+
+  /// The template a request path lands on, or undefined; throws if two match alike.
+  template(target) {
+    const segments = target.split('?')[0].split('/');
+    let best;
+    let tie = false;
+    for (const t of this.templates) {
+      if (t.segments.length !== segments.length) continue;
+      if (!t.segments.every((s, i) => s === null || s === segments[i])) continue;
+      const order = best ? ProxyMatcher.compare(t, best) : -1;
+      if (order < 0) {
+        best = t;
+        tie = false;
+      } else if (order === 0) {
+        tie = true;
+      }
+    }
+    if (tie) throw new Error(`${target} matches two templates alike, ${best.template} one of them`);
+    return best && best.template;
+  }
+
+  /// < 0 when `a` is the more specific: a literal segment where `b` has a parameter, leftmost.
+  static compare(a, b) {
+    for (let i = 0; i < a.segments.length; i++) {
+      const al = a.segments[i] !== null;
+      const bl = b.segments[i] !== null;
+      if (al !== bl) return al ? -1 : 1;
+    }
+    return 0;
+  }
+}
+
+/// Records every request the suite sends and its response; once the servers have stopped and
+/// their logs say which route each request ran (`evaluate`), checks each response against the
+/// document, and each request against the document's paths as a validation proxy matches them.
 class Checker {
   constructor(doc) {
     this.doc = doc;
@@ -22,14 +73,19 @@ class Checker {
     addFormats(this.ajv);
     this.ajv.addSchema({ $id: COMPONENTS_ID, $defs: rewritten.components.schemas });
     this.compiled = new Map();
-    this.templates = Object.keys(doc.paths).map((template) => ({
-      template,
-      params: (template.match(/\{/g) || []).length,
-      regex: new RegExp('^' + template.replace(/\{[^}]+\}/g, '[^/]+') + '$'),
-    }));
+    this.proxy = new ProxyMatcher(doc.paths);
+    // The route table spells a collection without the trailing slash the document gives it.
+    this.documented = new Map(
+      Object.keys(doc.paths).map((p) => [p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p, p]));
+    this.records = [];
     this.covered = new Set();
     this.failures = [];
-    this.count = 0;
+    this.misrouted = [];
+    this.proxied = 0;
+  }
+
+  get count() {
+    return this.records.length;
   }
 
   validator(schema) {
@@ -38,40 +94,79 @@ class Checker {
     return this.compiled.get(key);
   }
 
-  operation(method, target) {
-    let path = target.split('?')[0];
-    if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-    const matches = this.templates.filter((t) => t.regex.test(path));
-    matches.sort((a, b) => a.params - b.params);
-    for (const m of matches) {
-      const op = this.rewritten.paths[m.template][method.toLowerCase()];
-      if (op) return { template: m.template, op };
-    }
-    return { template: matches.length ? matches[0].template : undefined, op: undefined };
+  /// Records one response; `expect` is the status the scenario expects (a mismatch is a failure
+  /// too). Options: `viaDefault` allows a status the operation does not list (injected faults);
+  /// `alternate`: the request spells its path otherwise than the document (the server answers
+  /// both spellings), so that a proxy matching exactly finds no path for it; `operation`: the
+  /// operation of a request answered before routing (no route in the log: a 413).
+  check(r, expect, opts = {}) {
+    this.records.push({ r, expect, opts });
+    return r;
   }
 
-  /// Checks one response; `expect` is the status the scenario expects (a mismatch is a failure
-  /// too). `viaDefault` allows a status the operation does not list (injected faults).
-  check(r, expect, { viaDefault = false } = {}) {
-    this.count++;
+  /// `routes`: request id -> {route, status} of the servers' request log lines.
+  evaluate(routes) {
+    for (const record of this.records) this.evaluateOne(record, routes);
+  }
+
+  evaluateOne({ r, expect, opts }, routes) {
     const where = `${r.method} ${r.target} -> ${r.status}`;
     const problems = [];
     if (expect !== undefined && r.status !== expect)
       problems.push(`expected status ${expect}; body ${r.body.slice(0, 300)}`);
     if (!r.headers['x-request-id']) problems.push('no X-Request-Id');
-    const { template, op } = this.operation(r.method, r.target);
+
+    // The operation the server ran, from its log line (the route table's spelling of the path);
+    // none for an unknown path (404) or a method the path lacks (405).
+    const method = r.method.toLowerCase();
+    const logged = routes.get(r.sentId);
+    let template;
+    let op;
+    if (logged) {
+      if (logged.status !== r.status) problems.push(`the log says status ${logged.status}`);
+      if (logged.route !== null) {
+        template = this.documented.get(logged.route);
+        op = template && this.rewritten.paths[template][method];
+        if (!op) problems.push(`the server ran ${logged.route}, which the document lacks`);
+      }
+    } else if (opts.operation) {
+      for (const [path, ops] of Object.entries(this.rewritten.paths))
+        if (ops[method] && ops[method].operationId === opts.operation) [template, op] = [path, ops[method]];
+      if (!op) problems.push(`no operation ${opts.operation}`);
+    } else {
+      problems.push('no log line of the request, and no operation given');
+    }
+
+    // A validation proxy in front of the server must land on the same operation.
+    let proxied;
+    try {
+      proxied = this.proxy.template(r.target);
+    } catch (e) {
+      problems.push(e.message);
+    }
+    if (opts.alternate) {
+      if (proxied !== undefined)
+        this.misrouted.push(`${where}: the other spelling of a path lands on ${proxied}`);
+    } else {
+      this.proxied++;
+      const proxiedOp = proxied && this.doc.paths[proxied][method];
+      const got = proxiedOp ? proxiedOp.operationId : proxied ? `${proxied} (no ${r.method}: 405)` : 'no path (404)';
+      const want = op ? op.operationId : r.status === 405 ? `${proxied} (no ${r.method}: 405)` : 'no path (404)';
+      if (got !== want) this.misrouted.push(`${where}: a proxy lands on ${got}, the server ran ${want}`);
+    }
+
     let response;
     if (!op) {
       // No operation: an unknown path (404) or a method the path lacks (405).
-      const name = template ? 'MethodNotAllowed' : 'NotFound';
-      response = this.rewritten.components.responses[name];
-      if (r.status !== (template ? 405 : 404)) problems.push(`no operation, status ${r.status}`);
-      if (template && !r.headers['allow']) problems.push('405 without Allow');
+      const known = r.status === 405;
+      response = this.rewritten.components.responses[known ? 'MethodNotAllowed' : 'NotFound'];
+      if (r.status !== 404 && r.status !== 405) problems.push(`no operation, status ${r.status}`);
+      if (known && !r.headers['allow']) problems.push('405 without Allow');
     } else {
       response = op.responses[String(r.status)];
       if (response) {
         this.covered.add(`${op.operationId} ${r.status}`);
-      } else if (viaDefault) {
+      } else if (opts.viaDefault) {
         response = op.responses.default;
       } else {
         problems.push(`status ${r.status} is not listed for ${op.operationId}`);
@@ -101,7 +196,6 @@ class Checker {
       }
     }
     if (problems.length) this.failures.push(`${where}: ${problems.join('; ')}`);
-    return r;
   }
 
   /// Every (operation, status) the document lists, but the 413 and 500 that every body route
@@ -130,15 +224,25 @@ class Checker {
 }
 
 test('the OpenAPI document is valid and every response matches it', async (t) => {
-  const a = await startServer(['--clock', 'virtual', '--seed', '42', '--log-level', 'off']);
+  // Request log lines (JSON) say which route of the table each request ran.
+  const logging = ['--log-format', 'json', '--log-level', 'info'];
+  const a = await startServer(['--clock', 'virtual', '--seed', '42', ...logging]);
   const b = await startServer(['--clock', 'system', '--assets-dir', '/nonexistent/assets',
-                               '--log-level', 'off']);
+                               ...logging]);
   t.after(async () => {
     await a.stop();
     await b.stop();
   });
 
-  const docResponse = await request(a.url, 'GET', '/openapi.json');
+  let sent = 0;
+  const send = async (s, method, target, opts = {}) => {
+    const sentId = `openapi-${++sent}`;
+    const r = await request(s.url, method, target, {
+      ...opts, headers: { 'x-request-id': sentId, ...opts.headers } });
+    return Object.assign(r, { sentId });
+  };
+
+  const docResponse = await send(a, 'GET', '/openapi.json');
   assert.equal(docResponse.status, 200);
   const doc = docResponse.json;
   assert.equal(doc.openapi, '3.1.0');
@@ -153,11 +257,29 @@ test('the OpenAPI document is valid and every response matches it', async (t) =>
         assert.equal(op.tags.includes('test control'), path.startsWith('/_mock'), path);
   });
 
+  await t.test('collections end with a slash, as clients send them; items do not', () => {
+    for (const path of ['/api/v1/environments/', '/api/v1/security-groups/', '/api/v1/vms/',
+                        '/api/v1/volumes/', '/api/v1/tasks/', '/_mock/faults/',
+                        '/api/v1/vms/{id}', '/api/v1/volumes/{id}/attach/{vm_id}',
+                        '/api/v1/volumes/{id}/detach', '/health'])
+      assert.ok(path in doc.paths, path);
+    for (const path of ['/api/v1/vms', '/api/v1/vms/{id}/', '/health/'])
+      assert.ok(!(path in doc.paths), path);
+    const proxy = new ProxyMatcher(doc.paths);
+    assert.equal(proxy.template('/api/v1/vms/'), '/api/v1/vms/');
+    assert.equal(proxy.template('/api/v1/vms/?status=running'), '/api/v1/vms/');
+    assert.equal(proxy.template('/api/v1/vms/abc'), '/api/v1/vms/{id}');
+    assert.equal(proxy.template('/api/v1/vms/abc/'), undefined);
+    // What the document spelt before: the list taken for an item with an empty id.
+    const old = new ProxyMatcher({ '/api/v1/vms': {}, '/api/v1/vms/{id}': {} });
+    assert.equal(old.template('/api/v1/vms/'), '/api/v1/vms/{id}');
+  });
+
   const c = new Checker(doc);
   const A = (method, target, expect, opts = {}) =>
-    request(a.url, method, target, opts).then((r) => c.check(r, expect, opts));
+    send(a, method, target, opts).then((r) => c.check(r, expect, opts));
   const B = (method, target, expect, opts = {}) =>
-    request(b.url, method, target, opts).then((r) => c.check(r, expect, opts));
+    send(b, method, target, opts).then((r) => c.check(r, expect, opts));
 
   // ---- service ----
   c.check(docResponse, 200);
@@ -186,73 +308,78 @@ test('the OpenAPI document is valid and every response matches it', async (t) =>
   await A('POST', '/_mock/clock/advance', 422, { body: {} });
   await A('POST', '/_mock/clock/advance', 200, { body: { seconds: 1 } });
   await B('POST', '/_mock/clock/advance', 409, { body: { seconds: 1 } });
-  const fault = (await A('POST', '/_mock/faults', 201, {
+  const fault = (await A('POST', '/_mock/faults/', 201, {
     body: { operation: 'vm.create', fail_next: 1 } })).json;
-  await A('POST', '/_mock/faults', 201, { body: { latency_ms: 0 } });
-  await A('POST', '/_mock/faults', 422, { body: { operation: 'vm.create' } });
-  await A('POST', '/_mock/faults', 422, { body: { route: 'GET /x', status: 200 } });
-  await A('GET', '/_mock/faults', 200);
+  await A('POST', '/_mock/faults/', 201, { body: { latency_ms: 0 } });
+  await A('POST', '/_mock/faults/', 422, { body: { operation: 'vm.create' } });
+  await A('POST', '/_mock/faults/', 422, { body: { route: 'GET /x', status: 200 } });
+  await A('GET', '/_mock/faults/', 200);
   await A('DELETE', `/_mock/faults/${fault.id}`, 204);
   await A('DELETE', `/_mock/faults/${fault.id}`, 404);
-  await A('DELETE', '/_mock/faults', 204);
+  await A('DELETE', '/_mock/faults/', 204);
 
   // ---- environments ----
   const env = (await A('POST', '/api/v1/environments/', 201, {
     body: { name: 'dev', cidr: '10.1.0.0/24', description: 'the dev network' } })).json;
-  await A('POST', '/api/v1/environments', 409, { body: { name: 'dev' } });
-  await A('POST', '/api/v1/environments', 422, { body: { name: 5, cidr: '1.2.3.4/40' } });
-  await A('POST', '/api/v1/environments', 422, { body: '{not json' });
-  await A('POST', '/api/v1/environments', 422);
-  await A('POST', '/api/v1/environments', 413, { body: JSON.stringify({ name: 'x'.repeat(1 << 20) }) });
-  await A('POST', '/api/v1/environments', 201, {
+  await A('POST', '/api/v1/environments/', 409, { body: { name: 'dev' } });
+  await A('POST', '/api/v1/environments/', 422, { body: { name: 5, cidr: '1.2.3.4/40' } });
+  await A('POST', '/api/v1/environments/', 422, { body: '{not json' });
+  await A('POST', '/api/v1/environments/', 422);
+  await A('POST', '/api/v1/environments/', 413, {
+    body: JSON.stringify({ name: 'x'.repeat(1 << 20) }), operation: 'create_environment' });
+  await A('POST', '/api/v1/environments/', 201, {
     body: { name: 'keyed' }, headers: { 'idempotency-key': 'k1' } });
-  await A('POST', '/api/v1/environments', 201, {
+  await A('POST', '/api/v1/environments/', 201, {
     body: { name: 'keyed' }, headers: { 'idempotency-key': 'k1' } });
-  await A('POST', '/api/v1/environments', 409, {
+  await A('POST', '/api/v1/environments/', 409, {
     body: { name: 'other' }, headers: { 'idempotency-key': 'k1' } });
-  await A('GET', '/api/v1/environments?limit=1&skip=1', 200);
+  await A('GET', '/api/v1/environments/?limit=1&skip=1', 200);
   await A('GET', '/api/v1/environments/?name=dev', 200);
-  await A('GET', '/api/v1/environments?limit=0', 422);
+  await A('GET', '/api/v1/environments/?limit=0', 422);
   await A('GET', `/api/v1/environments/${env.id}`, 200);
+  // The server answers the other spelling of each path too, outside the document.
+  await A('POST', '/api/v1/environments', 201, { body: { name: 'slashless' }, alternate: true });
+  await A('GET', '/api/v1/environments?name=slashless', 200, { alternate: true });
+  await A('GET', `/api/v1/environments/${env.id}/`, 200, { alternate: true });
   await A('GET', '/api/v1/environments/nope', 404);
 
   // ---- security groups ----
-  const sg = (await A('POST', '/api/v1/security-groups', 201, {
+  const sg = (await A('POST', '/api/v1/security-groups/', 201, {
     body: { name: 'web', environment_id: env.id, rules: [
       { direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22 },
       { protocol: 'icmp', remote_cidr: '10.0.0.0/8' }] } })).json;
-  await A('POST', '/api/v1/security-groups', 404, { body: { name: 'x', environment_id: 'nope' } });
-  await A('POST', '/api/v1/security-groups', 409, { body: { name: 'web', environment_id: env.id } });
-  await A('POST', '/api/v1/security-groups', 422, {
+  await A('POST', '/api/v1/security-groups/', 404, { body: { name: 'x', environment_id: 'nope' } });
+  await A('POST', '/api/v1/security-groups/', 409, { body: { name: 'web', environment_id: env.id } });
+  await A('POST', '/api/v1/security-groups/', 422, {
     body: { name: 'x', environment_id: env.id, rules: [{ protocol: 'tcp', port_range_min: 0 }] } });
-  await A('GET', `/api/v1/security-groups?environment_id=${env.id}`, 200);
-  await A('GET', '/api/v1/security-groups?skip=-1', 422);
+  await A('GET', `/api/v1/security-groups/?environment_id=${env.id}`, 200);
+  await A('GET', '/api/v1/security-groups/?skip=-1', 422);
   await A('GET', `/api/v1/security-groups/${sg.id}`, 200);
   await A('GET', '/api/v1/security-groups/nope', 404);
 
   // ---- VMs and volumes ----
-  const vm = (await A('POST', '/api/v1/vms', 202, {
+  const vm = (await A('POST', '/api/v1/vms/', 202, {
     body: { name: 'web-1', environment_id: env.id, cpu: 2, security_group_ids: [sg.id] } })).json;
-  await A('POST', '/api/v1/vms', 404, { body: { name: 'x', environment_id: 'nope' } });
-  await A('POST', '/api/v1/vms', 404, {
+  await A('POST', '/api/v1/vms/', 404, { body: { name: 'x', environment_id: 'nope' } });
+  await A('POST', '/api/v1/vms/', 404, {
     body: { name: 'x', environment_id: env.id, security_group_ids: ['nope'] } });
-  await A('POST', '/api/v1/vms', 409, { body: { name: 'web-1', environment_id: env.id } });
-  await A('POST', '/api/v1/vms', 422, { body: { name: 'x', environment_id: env.id, cpu: 0 } });
-  await A('POST', '/api/v1/vms', 422, { body: { cpu: 'many', memory_mb: 1.5 } });
-  await A('GET', '/api/v1/vms?status=creating', 200);
-  await A('GET', '/api/v1/vms?status=bogus', 422);
+  await A('POST', '/api/v1/vms/', 409, { body: { name: 'web-1', environment_id: env.id } });
+  await A('POST', '/api/v1/vms/', 422, { body: { name: 'x', environment_id: env.id, cpu: 0 } });
+  await A('POST', '/api/v1/vms/', 422, { body: { cpu: 'many', memory_mb: 1.5 } });
+  await A('GET', '/api/v1/vms/?status=creating', 200);
+  await A('GET', '/api/v1/vms/?status=bogus', 422);
   await A('GET', `/api/v1/vms/${vm.id}`, 200);
   await A('GET', '/api/v1/vms/nope', 404);
-  const vol = (await A('POST', '/api/v1/volumes', 202, {
+  const vol = (await A('POST', '/api/v1/volumes/', 202, {
     body: { name: 'data', environment_id: env.id, size_gb: 20, volume_type: 'ssd' } })).json;
-  await A('POST', '/api/v1/volumes', 404, {
+  await A('POST', '/api/v1/volumes/', 404, {
     body: { name: 'x', environment_id: 'nope', size_gb: 1 } });
-  await A('POST', '/api/v1/volumes', 409, {
+  await A('POST', '/api/v1/volumes/', 409, {
     body: { name: 'data', environment_id: env.id, size_gb: 1 } });
-  await A('POST', '/api/v1/volumes', 422, {
+  await A('POST', '/api/v1/volumes/', 422, {
     body: { name: 'x', environment_id: env.id, volume_type: 'floppy' } });
-  await A('GET', `/api/v1/volumes?environment_id=${env.id}&status=creating`, 200);
-  await A('GET', '/api/v1/volumes?status=bogus', 422);
+  await A('GET', `/api/v1/volumes/?environment_id=${env.id}&status=creating`, 200);
+  await A('GET', '/api/v1/volumes/?status=bogus', 422);
   await A('GET', `/api/v1/volumes/${vol.id}`, 200);
   await A('GET', '/api/v1/volumes/nope', 404);
   await A('POST', `/api/v1/volumes/${vol.id}/attach/${vm.id}`, 409);  // both creating
@@ -269,14 +396,14 @@ test('the OpenAPI document is valid and every response matches it', async (t) =>
   await A('DELETE', `/api/v1/security-groups/${sg.id}`, 409);
   await A('DELETE', `/api/v1/environments/${env.id}`, 409);
   await A('POST', `/api/v1/volumes/${vol.id}/detach`, 200);
-  await A('POST', `/api/v1/volumes/${vol.id}/detach/`, 409);
+  await A('POST', `/api/v1/volumes/${vol.id}/detach/`, 409, { alternate: true });
   await A('POST', '/api/v1/volumes/nope/detach', 404);
 
   // A failed creation (error set, no IP) and a revoked one.
-  await A('POST', '/_mock/faults', 201, { body: { operation: 'vm.create', fail_next: 1 } });
-  const doomed = (await A('POST', '/api/v1/vms', 202, {
+  await A('POST', '/_mock/faults/', 201, { body: { operation: 'vm.create', fail_next: 1 } });
+  const doomed = (await A('POST', '/api/v1/vms/', 202, {
     body: { name: 'doomed', environment_id: env.id } })).json;
-  const revoked = (await A('POST', '/api/v1/vms', 202, {
+  const revoked = (await A('POST', '/api/v1/vms/', 202, {
     body: { name: 'short-lived', environment_id: env.id } })).json;
   await A('DELETE', `/api/v1/vms/${revoked.id}`, 202);
   await A('DELETE', `/api/v1/vms/${revoked.id}`, 202);
@@ -284,9 +411,9 @@ test('the OpenAPI document is valid and every response matches it', async (t) =>
   const failed = (await A('GET', `/api/v1/vms/${doomed.id}`, 200)).json;
   assert.equal(failed.status, 'error');
   assert.equal(failed.ip_address, null);
-  await A('GET', '/api/v1/tasks', 200);
-  await A('GET', `/api/v1/tasks?resource_id=${revoked.id}&state=REVOKED`, 200);
-  await A('GET', '/api/v1/tasks?state=DONE', 422);
+  await A('GET', '/api/v1/tasks/', 200);
+  await A('GET', `/api/v1/tasks/?resource_id=${revoked.id}&state=REVOKED`, 200);
+  await A('GET', '/api/v1/tasks/?state=DONE', 422);
   await A('GET', `/api/v1/tasks/${doomed.task_id}`, 200);
   await A('GET', `/api/v1/tasks/${vm.task_id}`, 200);
   await A('GET', '/api/v1/tasks/nope', 404);
@@ -306,19 +433,34 @@ test('the OpenAPI document is valid and every response matches it', async (t) =>
 
   // ---- routing errors and injected faults ----
   await A('GET', '/nope', 404);
-  await A('PUT', '/api/v1/vms', 405);
+  await A('PUT', '/api/v1/vms/', 405);
   await A('DELETE', '/health', 405);
-  await A('POST', '/_mock/faults', 201, { body: { route: 'GET /api/v1/vms', status: 503 } });
-  await A('GET', '/api/v1/vms', 503, { viaDefault: true });
-  await A('POST', '/_mock/faults', 201, { body: { route: 'GET /api/v1/volumes', status: 500 } });
+  await A('POST', '/_mock/faults/', 201, { body: { route: 'GET /api/v1/vms', status: 503 } });
+  await A('GET', '/api/v1/vms/', 503, { viaDefault: true });
+  await A('POST', '/_mock/faults/', 201, { body: { route: 'GET /api/v1/volumes', status: 500 } });
   await A('GET', '/api/v1/volumes/', 500);
-  await A('POST', '/_mock/faults', 201, {
+  await A('POST', '/_mock/faults/', 201, {
     body: { route: 'POST /api/v1/environments', status: 422 } });
-  await A('POST', '/api/v1/environments', 422, { body: { name: 'x' } });
-  await A('DELETE', '/_mock/faults', 204);
+  await A('POST', '/api/v1/environments/', 422, { body: { name: 'x' } });
+  await A('DELETE', '/_mock/faults/', 204);
+
+  // The servers stopped, their logs are complete: which route each request ran.
+  await a.stop();
+  await b.stop();
+  const routes = new Map();
+  for (const line of [...a.lines, ...b.lines]) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line);
+    if (e.event === 'request') routes.set(e.request_id, { route: e.route, status: e.status });
+  }
+  c.evaluate(routes);
 
   await t.test(`${c.count} responses match the document`, () => {
     assert.deepEqual(c.failures, []);
+  });
+  await t.test(`${c.proxied} requests, matched exactly against the document's paths as a ` +
+               'validation proxy does, land on the operation the server ran', () => {
+    assert.deepEqual(c.misrouted, []);
   });
   await t.test('every operation and every status the document lists was exercised', () => {
     assert.deepEqual(c.uncovered(), []);
