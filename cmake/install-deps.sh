@@ -12,6 +12,8 @@ build_packages=(
 # The test suite's own tools.
 test_packages=(
   curl
+  # examples/gtest_example.cpp (mockcloud/testing/gtest.hpp)
+  libgtest-dev libgmock-dev
   # tests: the OpenAPI validators and the build's npm ci (web/), /docs in a browser, promtool
   nodejs npm chromium fonts-dejavu-core prometheus
 )
