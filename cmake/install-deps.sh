@@ -18,6 +18,8 @@ test_packages=(
   chromium fonts-dejavu-core prometheus
   # tests: the Python client's pytest suite (python/), run with /usr/bin/python3
   python3-pytest python3-requests
+  # examples/gtest_example.cpp (mockcloud/testing/gtest.hpp)
+  libgtest-dev libgmock-dev
 )
 
 packages=("${build_packages[@]}")
