@@ -6,78 +6,65 @@
 namespace mockcloud::http {
 namespace {
 
-void create_vm(Api& api, const Call& call, Response& res) {
+// VMs and volumes share their handlers and their routes: one table of the calls, paths and
+// documentation of each kind.
+template <class Spec, class Filter, class Snapshot>
+struct AsyncKind {
+  using SpecType = Spec;
+  using FilterType = Filter;
+  Spec (*read)(const json::object&, FieldErrors&);
+  Result<Operation<Snapshot>> (ResourceManager::*create)(const Spec&);
+  Listing<Snapshot> (ResourceManager::*list)(const Filter&, Page) const;
+  Result<Snapshot> (ResourceManager::*get)(std::string_view) const;
+  Result<Operation<Snapshot>> (ResourceManager::*remove)(std::string_view);
+  std::string_view tag, collection, item, body;
+  std::string_view operations[4];  // create, list, get, delete
+  std::string_view summaries[4];
+  std::span<const QueryParam> query;
+  std::span<const Reply> replies[4];
+};
+
+template <const auto& Kind>
+void create_async(Api& api, const Call& call, Response& res) {
   FieldErrors errors;
   BodyDocument doc{api.max_json_depth()};
   const auto* body = doc.parse(call.request.body, errors);
-  const auto spec = body ? read_vm_spec(*body, errors) : VmSpec{};
+  using Spec = typename std::remove_cvref_t<decltype(Kind)>::SpecType;
+  const auto spec = body ? Kind.read(*body, errors) : Spec{};
   if (!errors.empty()) {
     if (body) errors.add_rule_errors(validate(spec));
     return respond_fields(res, std::move(errors.list()));
   }
-  auto op = api.manager().create_vm(spec);
+  auto op = (api.manager().*Kind.create)(spec);
   if (!op) return respond_error(res, op.error());
-  respond_accepted(res, "/api/v1/vms", op->resource());
+  respond_accepted(res, Kind.collection, op->resource());
 }
 
-void list_vms(Api& api, const Call& call, Response& res) {
+template <const auto& Kind>
+void list_async(Api& api, const Call& call, Response& res) {
   const Query query{call.query};
   FieldErrors errors;
   const Page page = query.page(errors);
-  const VmFilter filter{.environment_id = query.get("environment_id"),
-                        .name = query.get("name"),
-                        .status = query.enumeration<VmStatus>("status", errors)};
+  typename std::remove_cvref_t<decltype(Kind)>::FilterType filter;
+  filter.environment_id = query.get("environment_id");
+  filter.name = query.get("name");
+  filter.status = query.enumeration<typename decltype(filter.status)::value_type>("status", errors);
   if (!errors.empty()) return respond_fields(res, std::move(errors.list()), {});
-  respond_list(res, api.manager().list_vms(filter, page));
+  respond_list(res, (api.manager().*Kind.list)(filter, page));
 }
 
-void get_vm(Api& api, const Call& call, Response& res) {
-  auto vm = api.manager().get_vm(call.params[0]);
-  if (!vm) return respond_error(res, vm.error());
-  respond_json(res, 200, *vm);
+template <const auto& Kind>
+void get_async(Api& api, const Call& call, Response& res) {
+  auto resource = (api.manager().*Kind.get)(call.params[0]);
+  if (!resource) return respond_error(res, resource.error());
+  respond_json(res, 200, *resource);
 }
 
-void delete_vm(Api& api, const Call& call, Response& res) {
-  auto op = api.manager().delete_vm(call.params[0]);
+template <const auto& Kind>
+void delete_async(Api& api, const Call& call, Response& res) {
+  auto op = (api.manager().*Kind.remove)(call.params[0]);
   if (!op) return respond_error(res, op.error());
-  respond_accepted(res, "/api/v1/vms", op->resource());
-}
-
-void create_volume(Api& api, const Call& call, Response& res) {
-  FieldErrors errors;
-  BodyDocument doc{api.max_json_depth()};
-  const auto* body = doc.parse(call.request.body, errors);
-  const auto spec = body ? read_volume_spec(*body, errors) : VolumeSpec{};
-  if (!errors.empty()) {
-    if (body) errors.add_rule_errors(validate(spec));
-    return respond_fields(res, std::move(errors.list()));
-  }
-  auto op = api.manager().create_volume(spec);
-  if (!op) return respond_error(res, op.error());
-  respond_accepted(res, "/api/v1/volumes", op->resource());
-}
-
-void list_volumes(Api& api, const Call& call, Response& res) {
-  const Query query{call.query};
-  FieldErrors errors;
-  const Page page = query.page(errors);
-  const VolumeFilter filter{.environment_id = query.get("environment_id"),
-                            .name = query.get("name"),
-                            .status = query.enumeration<VolumeStatus>("status", errors)};
-  if (!errors.empty()) return respond_fields(res, std::move(errors.list()), {});
-  respond_list(res, api.manager().list_volumes(filter, page));
-}
-
-void get_volume(Api& api, const Call& call, Response& res) {
-  auto volume = api.manager().get_volume(call.params[0]);
-  if (!volume) return respond_error(res, volume.error());
-  respond_json(res, 200, *volume);
-}
-
-void delete_volume(Api& api, const Call& call, Response& res) {
-  auto op = api.manager().delete_volume(call.params[0]);
-  if (!op) return respond_error(res, op.error());
-  respond_accepted(res, "/api/v1/volumes", op->resource());
+  respond_accepted(res, Kind.collection, op->resource());
 }
 
 void attach_volume(Api& api, const Call& call, Response& res) {
@@ -163,34 +150,60 @@ constexpr Reply list_task_replies[] = {{200, "[Task]", "The tasks, oldest first"
                                        docs::query_validation};
 constexpr Reply get_task_replies[] = {{200, "Task", "The task"}, docs::not_found};
 
+constexpr AsyncKind<VmSpec, VmFilter, Vm> vms{
+    read_vm_spec,
+    &ResourceManager::create_vm,
+    &ResourceManager::list_vms,
+    &ResourceManager::get_vm,
+    &ResourceManager::delete_vm,
+    "vms",
+    "/api/v1/vms",
+    "/api/v1/vms/{id}",
+    "VmCreate",
+    {"create_vm", "list_vms", "get_vm", "delete_vm"},
+    {"Create a VM (asynchronous)", "List VMs", "Get a VM", "Delete a VM (asynchronous)"},
+    vm_query,
+    {create_vm_replies, list_vm_replies, get_vm_replies, delete_vm_replies}};
+constexpr AsyncKind<VolumeSpec, VolumeFilter, Volume> volumes{
+    read_volume_spec,
+    &ResourceManager::create_volume,
+    &ResourceManager::list_volumes,
+    &ResourceManager::get_volume,
+    &ResourceManager::delete_volume,
+    "volumes",
+    "/api/v1/volumes",
+    "/api/v1/volumes/{id}",
+    "VolumeCreate",
+    {"create_volume", "list_volumes", "get_volume", "delete_volume"},
+    {"Create a volume (asynchronous)", "List volumes", "Get a volume",
+     "Delete a volume (asynchronous)"},
+    volume_query,
+    {create_volume_replies, list_volume_replies, get_volume_replies, delete_volume_replies}};
+
+template <const auto& Kind>
+void add_async_routes(Router& router) {
+  router.add({"POST", Kind.collection, Kind.operations[0], Kind.tag, Kind.summaries[0],
+              create_async<Kind>, true},
+             {.body = Kind.body, .replies = Kind.replies[0]});
+  router.add(
+      {"GET", Kind.collection, Kind.operations[1], Kind.tag, Kind.summaries[1], list_async<Kind>},
+      {.query = Kind.query, .replies = Kind.replies[1]});
+  router.add({"GET", Kind.item, Kind.operations[2], Kind.tag, Kind.summaries[2], get_async<Kind>},
+             {.replies = Kind.replies[2]});
+  router.add(
+      {"DELETE", Kind.item, Kind.operations[3], Kind.tag, Kind.summaries[3], delete_async<Kind>},
+      {.replies = Kind.replies[3]});
+}
+
 }  // namespace
 
 void add_vm_routes(Router& router) {
-  constexpr std::string_view tag = "vms";
-  router.add(
-      {"POST", "/api/v1/vms", "create_vm", tag, "Create a VM (asynchronous)", create_vm, true},
-      {.body = "VmCreate", .replies = create_vm_replies});
-  router.add({"GET", "/api/v1/vms", "list_vms", tag, "List VMs", list_vms},
-             {.query = vm_query, .replies = list_vm_replies});
-  router.add({"GET", "/api/v1/vms/{id}", "get_vm", tag, "Get a VM", get_vm},
-             {.replies = get_vm_replies});
-  router.add(
-      {"DELETE", "/api/v1/vms/{id}", "delete_vm", tag, "Delete a VM (asynchronous)", delete_vm},
-      {.replies = delete_vm_replies});
+  add_async_routes<vms>(router);
 }
 
 void add_volume_routes(Router& router) {
   constexpr std::string_view tag = "volumes";
-  router.add({"POST", "/api/v1/volumes", "create_volume", tag, "Create a volume (asynchronous)",
-              create_volume, true},
-             {.body = "VolumeCreate", .replies = create_volume_replies});
-  router.add({"GET", "/api/v1/volumes", "list_volumes", tag, "List volumes", list_volumes},
-             {.query = volume_query, .replies = list_volume_replies});
-  router.add({"GET", "/api/v1/volumes/{id}", "get_volume", tag, "Get a volume", get_volume},
-             {.replies = get_volume_replies});
-  router.add({"DELETE", "/api/v1/volumes/{id}", "delete_volume", tag,
-              "Delete a volume (asynchronous)", delete_volume},
-             {.replies = delete_volume_replies});
+  add_async_routes<volumes>(router);
   router.add({"POST", "/api/v1/volumes/{id}/attach/{vm_id}", "attach_volume", tag,
               "Attach a volume to a running VM", attach_volume},
              {.replies = attach_volume_replies});
