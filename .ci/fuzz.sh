@@ -29,7 +29,7 @@ export LSAN_OPTIONS="suppressions=$root/.ci/lsan.supp:print_suppressions=0"
 start=$SECONDS
 cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DMOCKCLOUD_FUZZ=ON -DMOCKCLOUD_BUILD_TESTS=OFF -DMOCKCLOUD_BUILD_BENCH=OFF \
-  -DMOCKCLOUD_BUILD_EXAMPLES=OFF -DMOCKCLOUD_INSTALL=OFF "${extra[@]}"
+  -DMOCKCLOUD_BUILD_EXAMPLES=OFF -DMOCKCLOUD_INSTALL=OFF -DMOCKCLOUD_WERROR=ON "${extra[@]}"
 cmake --build build-fuzz --parallel "$jobs" --target "${targets[@]}"
 echo "==== fuzz: build $((SECONDS - start)) s"
 

@@ -7,6 +7,8 @@
 #   .ci/sanitizers.sh address    only ASan+UBSan
 #   .ci/sanitizers.sh thread     only TSan
 # Extra configure arguments: MOCKCLOUD_CMAKE_ARGS="..."; parallel jobs: JOBS (default 2).
+# Not -DMOCKCLOUD_WERROR=ON (.ci/run's build has it): GCC 12 warns under -fsanitize=thread that
+# atomic_thread_fence, used by Boost.Asio's fenced blocks, is not supported (-Wtsan).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
