@@ -156,8 +156,8 @@ inline std::string_view kind_name(ErrorKind k) noexcept {
       return "invalid";
     case ErrorKind::not_settled:
       return "not_settled";
-    case ErrorKind::clock_mismatch:
-      return "clock_mismatch";
+    case ErrorKind::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }
