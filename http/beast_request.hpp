@@ -17,6 +17,17 @@ Request to_request(const boost::beast::http::request<Body, Fields>& msg) {
   if (auto it = msg.find("X-Request-Id"); it != msg.end()) request.request_id = it->value();
   if (auto it = msg.find("Idempotency-Key"); it != msg.end()) request.idempotency_key = it->value();
   request.body = msg.body();
+  if (auto it = msg.find(boost::beast::http::field::origin); it != msg.end()) {
+    request.origin = it->value();
+    if (msg.method() == boost::beast::http::verb::options) {
+      if (auto m = msg.find(boost::beast::http::field::access_control_request_method);
+          m != msg.end())
+        request.cors_request_method = m->value();
+      if (auto h = msg.find(boost::beast::http::field::access_control_request_headers);
+          h != msg.end())
+        request.cors_request_headers = h->value();
+    }
+  }
   return request;
 }
 
