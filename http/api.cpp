@@ -1,5 +1,6 @@
 #include "api.hpp"
 
+#include <algorithm>
 #include <random>
 #include <thread>
 
@@ -88,12 +89,51 @@ void Api::clear_caches() {
   replays_.clear();
 }
 
+void Api::set_cors_origins(std::vector<std::string> origins) {
+  cors_enabled_ = !origins.empty();
+  cors_any_ = std::find(origins.begin(), origins.end(), "*") != origins.end();
+  cors_origins_ = cors_any_ ? std::vector<std::string>{} : std::move(origins);
+}
+
+bool Api::cors_allows(std::string_view origin) const {
+  return cors_any_ ||
+         std::find(cors_origins_.begin(), cors_origins_.end(), origin) != cors_origins_.end();
+}
+
+bool Api::preflight(const Request& request, Response& response) {
+  std::string_view query;
+  const std::string_view path = Router::normalize(request.target, query);
+  // No route has OPTIONS: a known path is a 405 match, whose Allow is the path's methods.
+  auto match = router_.match(request.method, path);
+  if (match.outcome != Router::Outcome::method_not_allowed) return false;
+  if (!cors_allows(request.origin)) {
+    response.status = 400;
+    response.content_type = "text/plain; charset=utf-8";
+    response.body = "Disallowed CORS origin";
+    return true;
+  }
+  response.status = 200;
+  response.cors_origin.assign(request.origin);
+  response.cors_methods = std::move(match.allow);
+  if (request.cors_request_headers.empty())
+    response.cors_headers = "Content-Type, Idempotency-Key, X-Request-Id, Authorization";
+  else
+    response.cors_headers.assign(request.cors_request_headers);
+  return true;
+}
+
 void Api::handle(const Request& request, Response& response) {
   const auto start = std::chrono::steady_clock::now();
   response.clear();
   const Route* route = nullptr;
+  // CORS here, around every route, before faults and latency: a browser's preflight
+  // (OPTIONS with Origin and Access-Control-Request-Method) is answered without dispatch.
+  const bool cors = cors_enabled_ && !request.origin.empty();
+  bool preflighted = false;
   try {
-    dispatch(request, response, route);
+    if (cors && request.method == "OPTIONS" && !request.cors_request_method.empty())
+      preflighted = preflight(request, response);
+    if (!preflighted) dispatch(request, response, route);
   } catch (const std::exception& e) {
     response.clear();
     response.status = 500;
@@ -109,6 +149,8 @@ void Api::handle(const Request& request, Response& response) {
     response.request_id.assign(request.request_id);
   else
     generate_request_id(response.request_id);
+  if (cors && !preflighted && cors_allows(request.origin))
+    response.cors_origin.assign(request.origin);
   const auto duration = std::chrono::steady_clock::now() - start;
   const auto& routes = router_.routes();
   metrics_.observe(route ? static_cast<std::size_t>(route - routes.data()) : Metrics::unmatched,

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "message.hpp"
 #include "metrics.hpp"
@@ -41,6 +42,9 @@ class Api {
   /// Deepest nesting of a JSON body (ServerOptions::max_json_depth); set before serving.
   std::size_t max_json_depth() const noexcept { return max_json_depth_; }
   void set_max_json_depth(std::size_t depth) noexcept { max_json_depth_ = depth; }
+  /// The origins that get CORS headers (ServerOptions::cors_origins): {"*"} for every origin
+  /// (the default), empty for none; set before serving.
+  void set_cors_origins(std::vector<std::string> origins);
   /// Forgets the server's own state (the idempotency cache); part of /_mock/reset.
   void clear_caches();
   /// A response the session makes itself (400, 413, ...): `{"detail": ...}`, a new request id.
@@ -65,6 +69,9 @@ class Api {
   /// Sets `matched` as soon as a route matches, so that a handler that throws is counted too.
   void dispatch(const Request& request, Response& response, const Route*& matched);
   void run_idempotent(const Route& route, const Call& call, Response& response);
+  bool cors_allows(std::string_view origin) const;
+  /// Answers a CORS preflight on a known path; false on an unknown one (dispatch's 404).
+  bool preflight(const Request& request, Response& response);
 
   struct Replay {
     std::uint64_t fingerprint = 0;
@@ -77,6 +84,9 @@ class Api {
   ServerSupport support_;
   Router router_;
   std::size_t max_json_depth_ = 64;
+  bool cors_enabled_ = true;
+  bool cors_any_ = true;
+  std::vector<std::string> cors_origins_;  // when not cors_any_
   std::mutex idempotency_mutex_;  // held across a keyed create, so a retry waits for the first
   std::unordered_map<std::string, Replay> replays_;
   Metrics metrics_;

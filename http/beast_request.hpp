@@ -19,6 +19,17 @@ Request to_request(const boost::beast::http::request<Body, Fields>& msg) {
   request.body = msg.body();
   if (auto it = msg.find(boost::beast::http::field::content_type); it != msg.end())
     request.content_type = it->value();
+  if (auto it = msg.find(boost::beast::http::field::origin); it != msg.end()) {
+    request.origin = it->value();
+    if (msg.method() == boost::beast::http::verb::options) {
+      if (auto m = msg.find(boost::beast::http::field::access_control_request_method);
+          m != msg.end())
+        request.cors_request_method = m->value();
+      if (auto h = msg.find(boost::beast::http::field::access_control_request_headers);
+          h != msg.end())
+        request.cors_request_headers = h->value();
+    }
+  }
   return request;
 }
 

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <vector>
 
 #ifndef MOCKCLOUD_VERSION
@@ -49,6 +50,78 @@ double parse_number(std::string_view text) {
 bool is_ip_address(const std::string& host) {
   unsigned char buf[16];
   return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+// "scheme://host[:port]" as a browser sends it in Origin (lower case, no path); the canonical
+// form, or nullopt.
+std::optional<std::string> parse_origin(std::string_view text) {
+  std::string out;
+  for (char ch : text)
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  const auto sep = out.find("://");
+  if (sep == std::string::npos || sep == 0) return std::nullopt;
+  for (std::size_t i = 0; i < sep; ++i) {
+    const char ch = out[i];
+    if (!(std::isalpha(static_cast<unsigned char>(ch)) ||
+          (i > 0 &&
+           (std::isdigit(static_cast<unsigned char>(ch)) || ch == '+' || ch == '-' || ch == '.'))))
+      return std::nullopt;
+  }
+  std::string_view rest = std::string_view(out).substr(sep + 3);
+  std::string_view host = rest, port;
+  if (rest.starts_with('[')) {  // [::1]:8080
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos || close == 1) return std::nullopt;
+    for (char ch : rest.substr(1, close - 1))
+      if (!std::isxdigit(static_cast<unsigned char>(ch)) && ch != ':' && ch != '.')
+        return std::nullopt;
+    host = rest.substr(0, close + 1);
+    rest.remove_prefix(close + 1);
+    if (!rest.empty() && rest.front() != ':') return std::nullopt;
+    port = rest.empty() ? rest : rest.substr(1);
+    if (!rest.empty() && port.empty()) return std::nullopt;
+  } else {
+    const auto colon = rest.find(':');
+    host = rest.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = rest.substr(colon + 1);
+      if (port.empty()) return std::nullopt;
+    }
+    if (host.empty()) return std::nullopt;
+    for (char ch : host)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '.')
+        return std::nullopt;
+  }
+  if (!port.empty()) {
+    unsigned v = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), v);
+    if (ec != std::errc{} || end != port.data() + port.size() || v < 1 || v > 65535)
+      return std::nullopt;
+  }
+  return out;
+}
+
+std::vector<std::string> parse_cors_origins(std::string_view text) {
+  if (text == "*") return {"*"};
+  if (text == "none") return {};
+  std::vector<std::string> origins;
+  while (true) {
+    const auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    while (!item.empty() && item.front() == ' ')
+      item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ')
+      item.remove_suffix(1);
+    auto origin = parse_origin(item);
+    if (!origin)
+      throw std::invalid_argument(fmt::format(
+          "expected *, none or comma-separated origins like http://localhost:3000 (not \"{}\")",
+          item));
+    origins.push_back(std::move(*origin));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return origins;
 }
 
 const StartupSetting startup_settings[] = {
@@ -112,6 +185,10 @@ const StartupSetting startup_settings[] = {
      [](std::string_view text, Config& c) {
        c.server.max_json_depth = parse_integer<std::size_t>(text, 1, 10'000, "an integer 1..10000");
      }},
+    {"cors_origins",
+     "origins given CORS headers: * (all, the default), none, or a list like "
+     "http://localhost:3000,https://app.example",
+     [](std::string_view text, Config& c) { c.server.cors_origins = parse_cors_origins(text); }},
     {"virtual_start", "where a virtual clock starts (default 2030-01-01T00:00:00.000Z)",
      [](std::string_view text, Config& c) {
        auto t = parse_rfc3339(text);

@@ -18,6 +18,11 @@ struct Request {
   std::string_view idempotency_key;  // Idempotency-Key, empty when absent
   std::string_view body;
   std::string_view content_type;  // Content-Type, empty when absent
+  // CORS (Api::handle): Origin, and on an OPTIONS with an Origin the preflight's
+  // Access-Control-Request-Method and -Headers; empty when absent.
+  std::string_view origin;
+  std::string_view cors_request_method;
+  std::string_view cors_request_headers;
 };
 
 /// A response under construction. Reused by a session from request to request, so its
@@ -31,6 +36,12 @@ struct Response {
   std::string allow;                   // Allow (405), empty when absent
   std::optional<std::size_t> total;    // X-Total-Count
   std::chrono::milliseconds delay{0};  // injected latency before the response is sent
+  // CORS, set by Api::handle for an allowed Origin, empty otherwise. The writer sends
+  // Access-Control-Allow-Origin (this), -Allow-Credentials and Vary: Origin; then on a preflight
+  // (cors_methods not empty) -Allow-Methods, -Allow-Headers and -Max-Age, else -Expose-Headers.
+  std::string cors_origin;
+  std::string cors_methods;  // a preflight's Access-Control-Allow-Methods: "GET, POST"
+  std::string cors_headers;  // a preflight's Access-Control-Allow-Headers
 
   void clear() {
     status = 200;
@@ -41,6 +52,9 @@ struct Response {
     allow.clear();
     total.reset();
     delay = std::chrono::milliseconds{0};
+    cors_origin.clear();
+    cors_methods.clear();
+    cors_headers.clear();
   }
   bool has_body() const noexcept { return status != 204 && status != 304 && status >= 200; }
 };

@@ -33,6 +33,7 @@ constexpr std::string_view description =
 * Every response carries `X-Request-Id` (echoed from the request if given).
 * Errors have FastAPI's shapes: `{"detail": "..."}`, and for 422 `{"detail": [{"loc", "msg", "type"}]}`.
 * A known path with a method it does not have answers 405 `{"detail": "Method Not Allowed"}` with an `Allow` header; an unknown path 404 `{"detail": "Not Found"}`.
+* CORS: a request with an `Origin` (every origin by default, `--cors-origins`) gets `Access-Control-Allow-Origin` and `Access-Control-Expose-Headers`; a browser's `OPTIONS` preflight on a known path answers 200 without a body.
 * A request body over the limit (1 MiB by default, `--max-body-bytes`) answers 413; a connection over `--max-connections` gets 503. Route faults injected with `POST /_mock/faults` make an `/api/v1` route answer the configured status (400..599) with `{"detail": "injected fault"}`.
 * The `/_mock` routes (tag *test control*) are not in the original service: they reset the state, change the settings, move a virtual clock and inject faults.)";
 

@@ -264,9 +264,12 @@ class Session : public std::enable_shared_from_this<Session> {
       head_.append(reason.data(), reason.size());
     head_ += "\r\n";
     if (r.has_body()) {
-      head_ += "Content-Type: ";
-      head_ += r.content_type;
-      head_ += "\r\nContent-Length: ";
+      if (!r.body.empty()) {  // an empty body (a CORS preflight) has no type
+        head_ += "Content-Type: ";
+        head_ += r.content_type;
+        head_ += "\r\n";
+      }
+      head_ += "Content-Length: ";
       append_number(r.body.size());
       head_ += "\r\n";
     } else {
@@ -282,6 +285,7 @@ class Session : public std::enable_shared_from_this<Session> {
       append_number(*r.total);
       head_ += "\r\n";
     }
+    if (!r.cors_origin.empty()) write_cors(r);
     if (!keep_alive_)
       head_ += "Connection: close\r\n";
     else if (http10_)
@@ -326,6 +330,18 @@ class Session : public std::enable_shared_from_this<Session> {
     timer_.cancel();
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
+  }
+
+  void write_cors(const Response& r) {
+    head_.append("Access-Control-Allow-Origin: ").append(r.cors_origin);
+    head_ += "\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n";
+    if (r.cors_methods.empty()) {
+      head_ += "Access-Control-Expose-Headers: Location, X-Request-Id, X-Total-Count\r\n";
+      return;
+    }
+    head_.append("Access-Control-Allow-Methods: ").append(r.cors_methods);
+    head_.append("\r\nAccess-Control-Allow-Headers: ").append(r.cors_headers);
+    head_ += "\r\nAccess-Control-Max-Age: 600\r\n";
   }
 
   template <class Int>

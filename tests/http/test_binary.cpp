@@ -128,6 +128,7 @@ TEST_CASE("mockcloud-server: a bad setting is one line naming it, exit code 2") 
            {{"--vm-creation-time-min", "abc"}, {}, "vm_creation_time_min"},
            {{"--port", "0"}, {"WORKER_FAILURE_RATE=1.5"}, "worker_failure_rate"},
            {{"--clock", "sundial"}, {}, "clock"},
+           {{"--port", "0"}, {"CORS_ORIGINS=localhost:3000"}, "cors_origins"},
        }) {
     CAPTURE(name);
     Process p(args, env);

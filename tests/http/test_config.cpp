@@ -76,3 +76,26 @@ TEST_CASE("bad values name the setting") {
   CHECK(error_of({"--port"}).find("--port") != std::string::npos);
   CHECK(error_of({"--port", "1"}).empty());
 }
+
+TEST_CASE("cors_origins: *, none or a list of origins") {
+  using V = std::vector<std::string>;
+  CHECK(load({}).server.cors_origins == V{"*"});
+  CHECK(load({"--cors-origins", "*"}).server.cors_origins == V{"*"});
+  CHECK(load({"--cors-origins", "none"}).server.cors_origins.empty());
+  CHECK(load({}, {{"CORS_ORIGINS", "none"}}).server.cors_origins.empty());
+  CHECK(load({"--cors-origins=http://localhost:3000,https://app.example"}).server.cors_origins ==
+        V{"http://localhost:3000", "https://app.example"});
+  CHECK(load({"--cors-origins", "HTTP://LocalHost:3000 , http://[::1]:8080,http://127.0.0.1"})
+            .server.cors_origins ==
+        V{"http://localhost:3000", "http://[::1]:8080", "http://127.0.0.1"});
+  for (const char* bad : {"", "localhost:3000", "http://", "http://localhost:3000/", "http://a/b",
+                          "http://a:0", "http://a:70000", "http://a:", "http://a,", "*,http://a",
+                          "http://a b", "://a", "http://[::1", "http://[]", "NONE", "1http://a"}) {
+    CAPTURE(bad);
+    const auto e = error_of({"--cors-origins", bad});
+    CHECK(e.find("invalid cors_origins") != std::string::npos);
+    CHECK(e.find("--cors-origins") != std::string::npos);
+  }
+  CHECK(error_of({}, {{"CORS_ORIGINS", "example.com"}}).find("(from CORS_ORIGINS)") !=
+        std::string::npos);
+}

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace mockcloud {
 class ResourceManager;
@@ -42,6 +43,10 @@ struct ServerOptions {
   std::size_t max_connections = 10'000;
   /// Deepest nesting of arrays and objects in a JSON body; deeper is a 422 saying so.
   std::size_t max_json_depth = 64;
+  /// Origins whose browser requests get CORS headers (docs/http-api.md "CORS"): exact
+  /// serialized origins ("http://localhost:3000"), or {"*"} for every origin (the default, like
+  /// the original service); empty for none (no CORS headers, OPTIONS is a 405).
+  std::vector<std::string> cors_origins{"*"};
 };
 
 /// Serves the manager over HTTP/1.1. The manager must outlive the server.
