@@ -41,6 +41,10 @@ if(MOCKCLOUD_WEB_ASSETS AND NPM_EXECUTABLE)
       ${_modules}/redoc/bundles/redoc.standalone.js ${MOCKCLOUD_ASSETS_DIR}
     COMMAND ${CMAKE_COMMAND} -E copy ${_modules}/swagger-ui-dist/LICENSE
       ${MOCKCLOUD_ASSETS_DIR}/swagger-ui-dist.LICENSE
+    COMMAND ${CMAKE_COMMAND} -E copy ${_modules}/swagger-ui-dist/NOTICE
+      ${MOCKCLOUD_ASSETS_DIR}/swagger-ui-dist.NOTICE
+    COMMAND ${CMAKE_COMMAND} -E copy ${_modules}/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt
+      ${MOCKCLOUD_ASSETS_DIR}
     COMMAND ${CMAKE_COMMAND} -E copy ${_modules}/redoc/LICENSE ${MOCKCLOUD_ASSETS_DIR}/redoc.LICENSE
     COMMAND ${CMAKE_COMMAND} -E copy ${_modules}/redoc/bundles/redoc.standalone.js.LICENSE.txt
       ${MOCKCLOUD_ASSETS_DIR}/redoc.standalone.js.LICENSE.txt
@@ -58,10 +62,17 @@ elseif(MOCKCLOUD_WEB_ASSETS)
                   "them), and the OpenAPI tests will fail. Debian: apt-get install npm")
 endif()
 
+# A package's server must not look into the tree it was built in (nor carry its path).
+option(MOCKCLOUD_ASSETS_FROM_BUILD_TREE
+  "The server looks for the assets in this build tree (after beside its executable)" ON)
+set(_build_assets_dir "")
+if(MOCKCLOUD_ASSETS_FROM_BUILD_TREE)
+  set(_build_assets_dir ${MOCKCLOUD_ASSETS_DIR})
+endif()
 file(RELATIVE_PATH _assets_from_bin ${CMAKE_INSTALL_FULL_BINDIR}
   ${CMAKE_INSTALL_FULL_DATADIR}/mockcloud/assets)
 set(MOCKCLOUD_ASSETS_DEFINITIONS
-  MOCKCLOUD_BUILD_ASSETS_DIR="${MOCKCLOUD_ASSETS_DIR}"
+  MOCKCLOUD_BUILD_ASSETS_DIR="${_build_assets_dir}"
   MOCKCLOUD_INSTALL_ASSETS_DIR="${CMAKE_INSTALL_FULL_DATADIR}/mockcloud/assets"
   MOCKCLOUD_INSTALL_ASSETS_RELATIVE="${_assets_from_bin}"
   MOCKCLOUD_SWAGGER_UI_VERSION="${MOCKCLOUD_SWAGGER_UI_VERSION}"
