@@ -13,9 +13,12 @@ if(NOT _rc STREQUAL "0")
 endif()
 set(_modules ${WEB_DIR}/node_modules)
 file(COPY ${_modules}/swagger-ui-dist/swagger-ui.css ${_modules}/swagger-ui-dist/swagger-ui-bundle.js
+     ${_modules}/swagger-ui-dist/swagger-ui-bundle.js.LICENSE.txt
      ${_modules}/redoc/bundles/redoc.standalone.js
      ${_modules}/redoc/bundles/redoc.standalone.js.LICENSE.txt
      DESTINATION ${ASSETS_DIR})
+# Apache-2.0 asks for the NOTICE beside the files; each bundle names its LICENSE.txt.
 file(COPY_FILE ${_modules}/swagger-ui-dist/LICENSE ${ASSETS_DIR}/swagger-ui-dist.LICENSE)
+file(COPY_FILE ${_modules}/swagger-ui-dist/NOTICE ${ASSETS_DIR}/swagger-ui-dist.NOTICE)
 file(COPY_FILE ${_modules}/redoc/LICENSE ${ASSETS_DIR}/redoc.LICENSE)
 file(TOUCH ${WEB_DIR}/npm-ci.stamp)

@@ -55,10 +55,17 @@ elseif(MOCKCLOUD_WEB_ASSETS)
                   "them), and the OpenAPI tests will fail. Debian: apt-get install npm")
 endif()
 
+# A package's server must not look into the tree it was built in (nor carry its path).
+option(MOCKCLOUD_ASSETS_FROM_BUILD_TREE
+  "The server looks for the assets in this build tree (after beside its executable)" ON)
+set(_build_assets_dir "")
+if(MOCKCLOUD_ASSETS_FROM_BUILD_TREE)
+  set(_build_assets_dir ${MOCKCLOUD_ASSETS_DIR})
+endif()
 file(RELATIVE_PATH _assets_from_bin ${CMAKE_INSTALL_FULL_BINDIR}
   ${CMAKE_INSTALL_FULL_DATADIR}/mockcloud/assets)
 set(MOCKCLOUD_ASSETS_DEFINITIONS
-  MOCKCLOUD_BUILD_ASSETS_DIR="${MOCKCLOUD_ASSETS_DIR}"
+  MOCKCLOUD_BUILD_ASSETS_DIR="${_build_assets_dir}"
   MOCKCLOUD_INSTALL_ASSETS_DIR="${CMAKE_INSTALL_FULL_DATADIR}/mockcloud/assets"
   MOCKCLOUD_INSTALL_ASSETS_RELATIVE="${_assets_from_bin}"
   MOCKCLOUD_SWAGGER_UI_VERSION="${MOCKCLOUD_SWAGGER_UI_VERSION}"

@@ -273,6 +273,10 @@ Config load_config(std::span<const std::string_view> args, const EnvLookup& env)
       config.help = true;
       return config;
     }
+    if (arg == "--version") {
+      config.version = true;
+      return config;
+    }
     if (!arg.starts_with("--") || arg.size() == 2)
       throw ConfigError(fmt::format("unexpected argument \"{}\" (see --help)", arg));
     const auto eq = arg.find('=');
@@ -339,7 +343,10 @@ std::string usage() {
   for (const auto& f : setting_fields())
     out += fmt::format("  {:<30} default {}\n", flag_of(f.name), defaults.*f.member);
   out += "\n  --help                         this text\n";
+  out += "  --version                      print the version and exit\n";
   return out;
 }
+
+std::string version_text() { return fmt::format("mockcloud-server {}\n", MOCKCLOUD_VERSION); }
 
 }  // namespace mockcloud::http

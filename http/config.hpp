@@ -29,6 +29,7 @@ struct Config {
   log::Format log_format = log::Format::text;
   std::string assets_dir;  // the /docs assets; the default when empty (see service.hpp)
   bool help = false;
+  bool version = false;  // --version: print "mockcloud-server <version>" and exit
 };
 
 /// A bad flag or value; what() is one line naming the setting.
@@ -46,5 +47,8 @@ Config load_config(std::span<const std::string_view> args, const EnvLookup& env)
 
 /// The --help text.
 std::string usage();
+
+/// The --version text: "mockcloud-server <version>\n".
+std::string version_text();
 
 }  // namespace mockcloud::http

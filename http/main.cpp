@@ -31,6 +31,10 @@ int main(int argc, char** argv) {
     fmt::print("{}", http::usage());
     return 0;
   }
+  if (config.version) {
+    fmt::print("{}", http::version_text());
+    return 0;
+  }
 
   // Block the stop signals before any thread starts, so that only sigwait() below sees them.
   sigset_t stop_signals;

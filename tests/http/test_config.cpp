@@ -57,6 +57,8 @@ TEST_CASE("flags with dashes, underscores or =, environment variables, flag wins
   CHECK(c.clock == mockcloud::ClockMode::virtual_);
   CHECK(mockcloud::format_rfc3339(c.virtual_start) == "2026-01-01T00:00:00.000Z");
   CHECK(load({"--help"}).help);
+  CHECK(load({"--version"}).version);
+  CHECK(mockcloud::http::version_text().starts_with("mockcloud-server "));
 }
 
 TEST_CASE("bad values name the setting") {
