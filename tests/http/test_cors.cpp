@@ -72,7 +72,7 @@ TEST_CASE("CORS: without Origin a response has no CORS headers") {
 TEST_CASE("CORS: by default every origin is echoed on every route and status") {
   CorsServer s;
   auto c = s.connect();
-  for (const std::string origin : {app, std::string("https://app.example"), std::string("null")}) {
+  for (const std::string& origin : {app, std::string("https://app.example"), std::string("null")}) {
     CAPTURE(origin);
     const Headers h{{"Origin", origin}};
     for (const char* target : {"/health", "/openapi.json", "/metrics", "/_mock/config",
