@@ -336,11 +336,11 @@ TEST_CASE("concurrent writers share commits and every acknowledged change is in 
       sqlite3_finalize(st);
       return v;
     };
-    const auto records = scalar("SELECT count(*) FROM events WHERE kind = 'volume.create'");
+    const auto records = scalar("SELECT count(*) FROM events WHERE kind = 'volume.created'");
     const auto commits =
-        scalar("SELECT count(DISTINCT wall_time) FROM events WHERE kind = 'volume.create'");
+        scalar("SELECT count(DISTINCT wall_time) FROM events WHERE kind = 'volume.created'");
     const auto largest = scalar(
-        "SELECT max(n) FROM (SELECT count(*) AS n FROM events WHERE kind = 'volume.create'"
+        "SELECT max(n) FROM (SELECT count(*) AS n FROM events WHERE kind = 'volume.created'"
         " GROUP BY wall_time)");
     sqlite3_close(db);
     INFO(records << " records in " << commits << " commits, the largest of " << largest);
