@@ -25,12 +25,8 @@ struct ApiDialect {
   static constexpr std::string_view field(std::string_view declared) { return declared; }
 };
 
-template <class T>
-inline constexpr bool is_described = boost::describe::has_describe_members<T>::value;
-template <class T>
-inline constexpr bool is_optional = false;
-template <class T>
-inline constexpr bool is_optional<std::optional<T>> = true;
+using mockcloud::wire::is_described;
+using mockcloud::wire::is_optional;
 
 /// Calls f(descriptor) for each described public member of T, in declaration order.
 template <class T, class F>

@@ -14,6 +14,7 @@
 #include <boost/describe/members.hpp>
 #include <boost/mp11/algorithm.hpp>
 
+#include "mockcloud/describe.hpp"
 #include "mockcloud/random.hpp"
 #include "mockcloud/resources.hpp"
 #include "mockcloud/settings.hpp"
@@ -119,21 +120,6 @@ void encode(Writer& w, const T& v);
 template <class T>
 void decode(Reader& r, T& v);
 
-namespace codec {
-
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-template <class T>
-struct is_vector : std::false_type {};
-template <class T>
-struct is_vector<std::vector<T>> : std::true_type {};
-template <class T>
-constexpr bool described = boost::describe::has_describe_members<T>::value;
-
-}  // namespace codec
-
 template <class T>
 void encode(Writer& w, const T& v) {
   if constexpr (std::is_same_v<T, bool>) {
@@ -155,15 +141,15 @@ void encode(Writer& w, const T& v) {
   } else if constexpr (std::is_same_v<T, Settings>) {
     for (const auto& f : setting_fields())
       w.f64(v.*f.member);
-  } else if constexpr (codec::is_optional<T>::value) {
+  } else if constexpr (wire::is_optional<T>) {
     w.u64(v.has_value());
     if (v) encode(w, *v);
-  } else if constexpr (codec::is_vector<T>::value) {
+  } else if constexpr (wire::is_vector<T>) {
     w.u64(v.size());
     for (const auto& e : v)
       encode(w, e);
   } else {
-    static_assert(codec::described<T>, "no journal encoding for this type");
+    static_assert(wire::is_described<T>, "no journal encoding for this type");
     using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
     boost::mp11::mp_for_each<Members>([&](auto m) { encode(w, v.*m.pointer); });
   }
@@ -194,19 +180,19 @@ void decode(Reader& r, T& v) {
   } else if constexpr (std::is_same_v<T, Settings>) {
     for (const auto& f : setting_fields())
       v.*f.member = r.f64();
-  } else if constexpr (codec::is_optional<T>::value) {
+  } else if constexpr (wire::is_optional<T>) {
     if (r.u64())
       decode(r, v.emplace());
     else
       v.reset();
-  } else if constexpr (codec::is_vector<T>::value) {
+  } else if constexpr (wire::is_vector<T>) {
     const auto n = r.u64();
     if (n > r.remaining()) throw StoreError("journal record is corrupt (size)");  // >= 1 byte each
     v.assign(n, {});
     for (auto& e : v)
       decode(r, e);
   } else {
-    static_assert(codec::described<T>, "no journal decoding for this type");
+    static_assert(wire::is_described<T>, "no journal decoding for this type");
     using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
     boost::mp11::mp_for_each<Members>([&](auto m) { decode(r, v.*m.pointer); });
   }

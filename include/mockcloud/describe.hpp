@@ -17,7 +17,9 @@
 #include <optional>
 #include <string_view>
 #include <utility>
+#include <vector>
 
+#include "mockcloud/error.hpp"
 #include "mockcloud/faults.hpp"
 #include "mockcloud/resources.hpp"
 
@@ -30,6 +32,7 @@ BOOST_DESCRIBE_ENUM(TaskKind, vm_create, vm_delete, volume_create, volume_delete
 BOOST_DESCRIBE_ENUM(Direction, ingress, egress)
 BOOST_DESCRIBE_ENUM(Protocol, tcp, udp, icmp, all)
 BOOST_DESCRIBE_ENUM(VolumeType, standard, ssd)
+BOOST_DESCRIBE_ENUM(ErrorKind, not_found, conflict, invalid, not_settled, cancelled)
 
 // ---- resources (snapshots), in the order their fields are written ----
 
@@ -79,6 +82,19 @@ template <>
 inline constexpr Spelling spelling<TaskState> = Spelling::upper;
 template <>
 inline constexpr Spelling spelling<TaskKind> = Spelling::dots;
+
+// For the generic mappers of described types (the HTTP JSON, the journal codec, the printers of
+// mockcloud/testing.hpp): what a member's type is made of.
+template <class T>
+inline constexpr bool is_described = boost::describe::has_describe_members<T>::value;
+template <class T>
+inline constexpr bool is_optional = false;
+template <class T>
+inline constexpr bool is_optional<std::optional<T>> = true;
+template <class T>
+inline constexpr bool is_vector = false;
+template <class T, class A>
+inline constexpr bool is_vector<std::vector<T, A>> = true;
 
 /// A name spelled at compile time (identifiers here are short).
 struct Name {

@@ -70,14 +70,6 @@ inline constexpr std::string_view type_name<Task> = "Task";
 template <>
 inline constexpr std::string_view type_name<Fault> = "Fault";
 
-template <class T>
-struct is_optional : std::false_type {};
-template <class T>
-struct is_optional<std::optional<T>> : std::true_type {};
-template <class T>
-struct is_vector : std::false_type {};
-template <class T, class A>
-struct is_vector<std::vector<T, A>> : std::true_type {};
 template <class>
 inline constexpr bool dependent_false = false;
 
@@ -118,12 +110,12 @@ void print_value(std::ostream& os, const T& v) {
     os << format_rfc3339(v);
   } else if constexpr (std::is_same_v<T, Ipv4Address> || std::is_same_v<T, Cidr>) {
     os << v.to_string();
-  } else if constexpr (is_optional<T>::value) {
+  } else if constexpr (wire::is_optional<T>) {
     if (v)
       print_value(os, *v);
     else
       os << "null";
-  } else if constexpr (is_vector<T>::value) {
+  } else if constexpr (wire::is_vector<T>) {
     os << '[';
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (i) os << ", ";
@@ -147,19 +139,7 @@ void print_value(std::ostream& os, const T& v) {
 }
 
 inline std::string_view kind_name(ErrorKind k) noexcept {
-  switch (k) {
-    case ErrorKind::not_found:
-      return "not_found";
-    case ErrorKind::conflict:
-      return "conflict";
-    case ErrorKind::invalid:
-      return "invalid";
-    case ErrorKind::not_settled:
-      return "not_settled";
-    case ErrorKind::cancelled:
-      return "cancelled";
-  }
-  return "unknown";
+  return wire::enum_name<ErrorKind, wire::Spelling::identity>(k);
 }
 
 inline void print_error(std::ostream& os, const Error& e) {
