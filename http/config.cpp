@@ -347,6 +347,8 @@ std::string usage() {
   return out;
 }
 
-std::string version_text() { return fmt::format("mockcloud-server {}\n", MOCKCLOUD_VERSION); }
+std::string version_text() {
+  return fmt::format("mockcloud-server {}\n", MOCKCLOUD_VERSION);
+}
 
 }  // namespace mockcloud::http
