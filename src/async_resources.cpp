@@ -173,7 +173,10 @@ Result<Operation<typename RecordTraits<Record>::Snapshot>> Core::delete_async(st
 }
 
 Slot Core::apply(const DeletionStarted& e, Callbacks& cbs) {
-  const auto [life, step] = step_of(e.task_kind);
+  // Not a structured binding: clang 14 cannot capture one in a lambda.
+  const StepOf of = step_of(e.task_kind);
+  const Lifecycle* life = of.lifecycle;
+  const Step* step = of.step;
   const TimePoint now = current_time();
   auto begin = [&](auto& table) {
     using Record = std::remove_reference_t<decltype(table[0])>;
