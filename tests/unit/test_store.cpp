@@ -242,24 +242,27 @@ std::string read_file(const fs::path& p) {
   ss << in.rdbuf();
   return ss.str();
 }
+
+/// The first column of the first row of `sql` on the database file `file`.
+std::int64_t sqlite_scalar(const fs::path& file, const char* sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  const auto v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
 }  // namespace
 
 TEST_CASE("a new file carries mockcloud's application id and the current schema version") {
   TempDir dir;
   { open_sqlite_store(dir.path); }
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open((dir.path / "mockcloud.db").c_str(), &db) == SQLITE_OK);
-  auto pragma = [&](const char* sql) {
-    sqlite3_stmt* st = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
-    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-    const auto v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-  };
+  auto pragma = [&](const char* sql) { return sqlite_scalar(dir.path / "mockcloud.db", sql); };
   CHECK(pragma("PRAGMA application_id") == 0x4d434c44);  // "MCLD"
   CHECK(pragma("PRAGMA user_version") == kSqliteSchemaVersion);
-  sqlite3_close(db);
 }
 
 TEST_CASE("a file that is not a mockcloud database is refused and left untouched") {
@@ -326,23 +329,13 @@ TEST_CASE("concurrent writers share commits and every acknowledged change is in 
   // One commit writes one wall_time for all its records: fewer distinct wall times than records
   // means some commits carried the records of several writers.
   {
-    sqlite3* db = nullptr;
-    REQUIRE(sqlite3_open((dir.path / "mockcloud.db").c_str(), &db) == SQLITE_OK);
-    auto scalar = [&](const char* sql) {
-      sqlite3_stmt* st = nullptr;
-      REQUIRE(sqlite3_prepare_v2(db, sql, -1, &st, nullptr) == SQLITE_OK);
-      REQUIRE(sqlite3_step(st) == SQLITE_ROW);
-      const auto v = sqlite3_column_int64(st, 0);
-      sqlite3_finalize(st);
-      return v;
-    };
+    auto scalar = [&](const char* sql) { return sqlite_scalar(dir.path / "mockcloud.db", sql); };
     const auto records = scalar("SELECT count(*) FROM events WHERE kind = 'volume.created'");
     const auto commits =
         scalar("SELECT count(DISTINCT wall_time) FROM events WHERE kind = 'volume.created'");
     const auto largest = scalar(
         "SELECT max(n) FROM (SELECT count(*) AS n FROM events WHERE kind = 'volume.created'"
         " GROUP BY wall_time)");
-    sqlite3_close(db);
     INFO(records << " records in " << commits << " commits, the largest of " << largest);
     CHECK(records == kThreads * kPerThread);
     CHECK(commits < records);
