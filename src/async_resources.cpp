@@ -225,9 +225,8 @@ void Core::complete(Slot task, TimePoint now, Callbacks& cbs) {
       error = no_ip;
     }
   }
-  const Uuid id = t.id;  // the record moves nothing, but settle() may reuse its callbacks
-  completed(task, error.empty(), ip, error, now, cbs);
-  if (journaling()) record(TaskCompleted{id, error.empty(), ip, std::string(error)});
+  completed(task, error.empty(), ip, error, now, cbs);  // task records never move: `t` stays valid
+  if (journaling()) record(TaskCompleted{t.id, error.empty(), ip, std::string(error)});
 }
 
 void Core::apply(const TaskCompleted& e, Callbacks& cbs) {
