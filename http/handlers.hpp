@@ -53,7 +53,9 @@ class Query {
   std::optional<Enum> enumeration(std::string_view name, FieldErrors& errors) const {
     auto text = get(name);
     if (!text) return std::nullopt;
-    if (auto e = from_string<Enum>(*text)) return e;
+    if (auto e = from_string<Enum>(*text);
+        e && static_cast<std::size_t>(*e) < wire::default_model_enumerators<Enum>)
+      return e;
     errors.add({std::string("query"), std::string(name)}, enum_expected_message<Enum>(), "enum");
     return std::nullopt;
   }

@@ -162,8 +162,9 @@ template <class E, wire::Spelling S = wire::spelling<E>>
 std::string enum_expected_message() {
   std::string msg = "Input should be ";
   const auto& names = wire::enum_names<E, S>;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i != 0) msg += i + 1 == names.size() ? " or " : ", ";
+  const std::size_t n = wire::default_model_enumerators<E>;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (i != 0) msg += i + 1 == n ? " or " : ", ";
     msg.append("'").append(names[i].view()).append("'");
   }
   return msg;

@@ -185,6 +185,8 @@ constexpr FieldDoc field_docs[] = {
     {"VolumeCreate", "name",
      R"({"$ref": "#/components/schemas/Name", "description": "Unique within the environment"})"},
     {"VolumeCreate", "size_gb", R"({"minimum": 1, "maximum": 16384, "examples": [10]})"},
+    {"VolumeCreate", "vm_id",
+     R"({"description": "A VM of the same environment, running or being created, to attach the volume to once it is created; the creation fails if the VM is not running then"})"},
     {"Task", "finished_at", R"({"description": "null while in flight"})"},
     {"FaultCreate", "",
      R"({"description": "Exactly one shape: operation + fail_next; route + status (+ rate); latency_ms",
@@ -252,7 +254,7 @@ json::object object_schema(bool response) {
   json::object properties;
   json::array required;
   const T defaults{};
-  for_each_field<T>([&](auto d) {
+  for_each_wire_field<T, ApiDialect>([&](auto d) {
     using D = decltype(d);
     using M = member_type<T, D>;
     const std::string_view name = ApiDialect::field(D::name);

@@ -18,11 +18,38 @@
 
 namespace mockcloud::http {
 
+/// Members of the library's types that this service's own dialect does not carry: they are
+/// the original dialect's (original/), kept in the library for it.
+template <class T>
+constexpr bool api_hides(std::string_view) {
+  return false;
+}
+template <>
+constexpr bool api_hides<Vm>(std::string_view field) {
+  return field == "instance_type";
+}
+template <>
+constexpr bool api_hides<VmSpec>(std::string_view field) {
+  return field == "instance_type";
+}
+template <>
+constexpr bool api_hides<SecurityGroup>(std::string_view field) {
+  return field == "rules_text";
+}
+template <>
+constexpr bool api_hides<SecurityGroupSpec>(std::string_view field) {
+  return field == "rules_text";
+}
+
 /// This service's wire format: fields by their declared names, enums by the library's names.
 struct ApiDialect {
   template <class E>
   static constexpr wire::Spelling spelling = wire::spelling<E>;
   static constexpr std::string_view field(std::string_view declared) { return declared; }
+  template <class T>
+  static constexpr bool hides(std::string_view declared) {
+    return api_hides<T>(declared);
+  }
 };
 
 using mockcloud::wire::is_described;
@@ -32,6 +59,13 @@ using mockcloud::wire::is_optional;
 template <class T, class F>
 void for_each_field(F&& f) {
   boost::mp11::mp_for_each<boost::describe::describe_members<T, boost::describe::mod_public>>(f);
+}
+/// The same, for the members that `Dialect` carries.
+template <class T, class Dialect, class F>
+void for_each_wire_field(F&& f) {
+  for_each_field<T>([&](auto d) {
+    if constexpr (!Dialect::template hides<T>(decltype(d)::name)) f(d);
+  });
 }
 template <class T, class D>
 using member_type = std::remove_cvref_t<decltype(std::declval<T&>().*D::pointer)>;
@@ -93,7 +127,7 @@ struct JsonWriter {
   requires is_described<T>
   static void value(std::string& out, const T& object) {
     bool first = true;
-    for_each_field<T>([&](auto d) {
+    for_each_wire_field<T, Dialect>([&](auto d) {
       using D = decltype(d);
       out += first ? FieldKey<Dialect, D, true>::text.view()
                    : FieldKey<Dialect, D, false>::text.view();
@@ -117,7 +151,7 @@ inline constexpr auto enum_schema = [] {
       s.text[s.size++] = c;
   };
   put(R"({"type":"string","enum":[)");
-  for (std::size_t i = 0; i < wire::enum_names<E, S>.size(); ++i) {
+  for (std::size_t i = 0; i < wire::default_model_enumerators<E>; ++i) {
     if (i != 0) put(",");
     put("\"");
     put(wire::enum_names<E, S>[i].view());
@@ -191,7 +225,7 @@ struct SpecReader {
     std::string_view unknown[boost::mp11::mp_size<
         boost::describe::describe_members<T, boost::describe::mod_public>>::value];
     std::size_t unknowns = 0;
-    for_each_field<T>([&](auto d) {
+    for_each_wire_field<T, Dialect>([&](auto d) {
       using D = decltype(d);
       if (!field(r, Dialect::field(D::name), is_required<T>(D::name), out.*D::pointer))
         unknown[unknowns++] = D::name;

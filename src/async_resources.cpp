@@ -67,15 +67,19 @@ KindCounts EnvRecord::*Core::env_counts<VolumeRecord>() {
 template <class Record>
 Result<Core::Creation> Core::begin_creation(Slot env, std::string_view name, TimePoint now) {
   const Lifecycle& life = lifecycle<Record>();
-  NameEntry& entry = names<Record>().entry({envs_[env].scope, name});
-  if (entry.live != kNone)
+  NameEntry& entry = names<Record>().entry({name_scope(env), name});
+  if (entry.live != kNone) {
+    if (model_.names == Scope::cloud)
+      return Error::conflict(fmt::format("{} name '{}' already exists", life.noun, name));
     return Error::conflict(fmt::format("{} name '{}' already exists in environment {}", life.noun,
                                        name, envs_[env].id.to_string()));
+  }
   // Every draw of the creation, in a fixed order, from the resource's identity.
   Creation c{{}, {}, draw(life.kind, env, name, entry.generation, "create"), &entry};
   c.id = Uuid::from_rng(c.rng);
   c.start = start_of(life.create, c.rng, now);
   c.start.draw = c.rng.unit();
+  c.id = new_id(id_kind<Record>(), c.id);  // after the draws: outcomes do not depend on it
   return c;
 }
 
@@ -85,18 +89,20 @@ Slot Core::insert_async(Record&& r, const Uuid& id, const TaskStart& start, cons
   const TimePoint now = found.now ? *found.now : current_time();
   const Slot env = found.env;
   EnvRecord& e = envs_[env];
-  NameEntry& name = found.name ? *found.name : names<Record>().entry({e.scope, r.name});
+  NameEntry& name = found.name ? *found.name : names<Record>().entry({name_scope(env), r.name});
+  saw_id(id_kind<Record>(), id);
+  const std::uint8_t status = model_.pending_stage ? life.queued : life.create.during;
   r.id = id;
   r.env = env;
   r.generation = name.generation;
-  r.status = life.create.during;
+  r.status = status;
   r.created_at = r.updated_at = now;
   const Slot slot = table<Record>().insert(std::move(r));
   name.live = slot;
   ++name.generation;
   ++(e.*env_counts<Record>()).live;
-  ++(e.*env_counts<Record>()).by_status[life.create.during];
-  ++global_counts<Record>(status_counts_)[life.create.during];
+  ++(e.*env_counts<Record>()).by_status[status];
+  ++global_counts<Record>(status_counts_)[status];
   table<Record>()[slot].task = start_task(life.create.task, start, id, slot, kNone, now);
   return slot;
 }
@@ -132,7 +138,7 @@ Listing<typename RecordTraits<Record>::Snapshot> Core::list_async(const KindFilt
   std::size_t total;
   if (env != kNone) {
     const KindCounts& c = envs_[env].*env_counts<Record>();
-    total = status >= 0 ? c.by_status[status] : c.live;
+    total = status >= 0 ? c.by_status[status] : c.live + c.kept;
   } else {
     total = status >= 0 ? const_cast<Core*>(this)->global_counts<Record>(status_counts_)[status]
                         : table<Record>().size();
@@ -155,8 +161,10 @@ Result<Operation<typename RecordTraits<Record>::Snapshot>> Core::delete_async(st
     if (slot == kNone) return Error::not_found(fmt::format("{} {} not found", life.noun, id));
     Record& r = table<Record>()[slot];
     if (auto error = deletion_blocked(r)) return std::move(*error);
-    if (r.status != life.destroy.during) {
-      const Slot creation = r.status == life.create.during ? r.task : kNone;
+    // Again while deleting, or once deleted and kept: the same (settled) task, no new one.
+    if (r.status != life.destroy.during && r.status != life.kept) {
+      const bool creating = r.status == life.create.during || r.status == life.queued;
+      const Slot creation = creating ? r.task : kNone;
       Rng rng = draw(life.kind, r.env, r.name, r.generation, "delete");
       DeletionStarted e{life.destroy.task, r.id, start_of(life.destroy, rng, current_time())};
       apply(e, cbs);
@@ -182,7 +190,8 @@ Slot Core::apply(const DeletionStarted& e, Callbacks& cbs) {
     using Record = std::remove_reference_t<decltype(table[0])>;
     const Slot slot = existing(table, e.id, life->noun);
     Record& r = table[slot];
-    if (r.status == life->create.during) revoke_creation(r.task, now, cbs);
+    if (r.status == life->create.during || r.status == life->queued)
+      revoke_creation(r.task, now, cbs);
     set_status<Record>(slot, step->during);
     r.updated_at = now;
     r.task = start_task(step->task, e.start, r.id, slot, r.task, now);
@@ -224,6 +233,11 @@ void Core::complete(Slot task, TimePoint now, Callbacks& cbs) {
                           env.ips.hosts());
       error = no_ip;
     }
+  } else if (step.success_effects & attach_vm) {
+    if (auto why = attach_blocker(volumes_[t.resource_slot])) {
+      no_ip = std::move(*why);
+      error = no_ip;
+    }
   }
   completed(task, error.empty(), ip, error, now, cbs);  // task records never move: `t` stays valid
   if (journaling()) record(TaskCompleted{t.id, error.empty(), ip, std::string(error)});
@@ -254,9 +268,19 @@ void Core::finish_step(Slot task, const Step& step, bool ok, std::uint32_t ip,
   if (ok) {
     settle(task, TaskState::success, 0, now, cbs);
     run_effects<Record>(slot, step.success_effects, ip, now);
-    if (step.success_effects & remove) return remove_record<Record>(slot);
+    if (step.success_effects & remove)
+      return model_.keep_deleted ? keep_record<Record>(slot, now) : remove_record<Record>(slot);
     r.updated_at = now;
     set_status<Record>(slot, step.on_success);
+    if constexpr (std::is_same_v<Record, VolumeRecord>) {
+      if ((step.success_effects & attach_vm) && r.attach_to != Uuid{}) {
+        const Slot vm = existing(vms_, r.attach_to, "VM");
+        set_status<VolumeRecord>(slot, static_cast<std::uint8_t>(VolumeStatus::in_use));
+        r.vm = vm;
+        vms_[vm].volumes.push_back(slot);
+        vms_[vm].updated_at = now;
+      }
+    }
   } else {
     run_effects<Record>(slot, step.failure_effects, 0, now);
     r.error = intern_message(error);
@@ -277,7 +301,8 @@ void Core::run_effects(Slot slot, Effect effects, std::uint32_t ip, TimePoint no
     if (effects & take_ip) vm.ip = ip;
     if ((effects & release_ip) && vm.ip) {
       env.ips.release(Ipv4Address{vm.ip});
-      vm.ip = 0;
+      // A deleted VM kept visible shows the address it had (no longer holding it).
+      if (!((effects & remove) && model_.keep_deleted)) vm.ip = 0;
     }
     if (effects & detach_volumes)
       for (Slot v : std::vector<Slot>(vm.volumes))
@@ -287,8 +312,9 @@ void Core::run_effects(Slot slot, Effect effects, std::uint32_t ip, TimePoint no
         --sgs_[sg].users;
   } else {
     (void)slot, (void)ip, (void)now;
-    // Volumes declare no effect but removal (checked at compile time).
-    static_assert(kVolumeLifecycle.create.success_effects == no_effect &&
+    // Volumes declare no effect but removal and attaching (finish_step), checked at compile
+    // time.
+    static_assert(kVolumeLifecycle.create.success_effects == attach_vm &&
                   kVolumeLifecycle.destroy.failure_effects == no_effect &&
                   kVolumeLifecycle.destroy.success_effects == remove);
     (void)effects;
@@ -303,9 +329,36 @@ void Core::remove_record(Slot slot) {
   --counts.live;
   --counts.by_status[r.status];
   --global_counts<Record>(status_counts_)[r.status];
-  names<Record>().entry({env.scope, r.name}).live = kNone;
+  names<Record>().entry({name_scope(r.env), r.name}).live = kNone;
   last_task_of_[r.id] = r.task;
   table<Record>().erase(slot);
+}
+
+template <class Record>
+void Core::keep_record(Slot slot, TimePoint now) {
+  Record& r = table<Record>()[slot];
+  KindCounts& counts = envs_[r.env].*env_counts<Record>();
+  --counts.live;
+  ++counts.kept;
+  r.updated_at = now;
+  set_status<Record>(slot, lifecycle<Record>().kept);
+}
+
+template <class Record>
+void Core::forget_kept(Slot env) {
+  const std::uint8_t kept = lifecycle<Record>().kept;
+  auto& records = table<Record>();
+  for (Slot s = 0; s < records.capacity(); ++s) {
+    Record& r = records[s];
+    if (!r.alive || r.env != env || r.status != kept) continue;
+    KindCounts& counts = envs_[env].*env_counts<Record>();
+    --counts.kept;
+    --counts.by_status[kept];
+    --global_counts<Record>(status_counts_)[kept];
+    names<Record>().entry({name_scope(env), r.name}).live = kNone;
+    last_task_of_[r.id] = r.task;
+    records.erase(s);
+  }
 }
 
 template <class Record>
@@ -331,6 +384,8 @@ template Result<Operation<Vm>> Core::delete_async<VmRecord>(std::string_view);
 template Result<Operation<Volume>> Core::delete_async<VolumeRecord>(std::string_view);
 template void Core::set_status<VmRecord>(Slot, std::uint8_t);
 template void Core::set_status<VolumeRecord>(Slot, std::uint8_t);
+template void Core::forget_kept<VmRecord>(Slot);
+template void Core::forget_kept<VolumeRecord>(Slot);
 template Slot Core::existing(const Table<EnvRecord>&, const Uuid&, std::string_view) const;
 template Slot Core::existing(const Table<SgRecord>&, const Uuid&, std::string_view) const;
 template Slot Core::existing(const Table<VmRecord>&, const Uuid&, std::string_view) const;

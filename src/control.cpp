@@ -6,10 +6,29 @@
 
 namespace mockcloud::detail {
 
+namespace {
+/// "ids=sequential keep_deleted=true ...": a model in a message.
+std::string describe_model(const CloudModel& m) {
+  std::string out;
+  boost::mp11::mp_for_each<
+      boost::describe::describe_members<CloudModel, boost::describe::mod_public>>([&](auto d) {
+    if (!out.empty()) out += ' ';
+    out += d.name;
+    out += '=';
+    const auto& v = m.*d.pointer;
+    if constexpr (std::is_same_v<std::remove_cvref_t<decltype(v)>, bool>)
+      out += v ? "true" : "false";
+    else
+      out += wire::enum_name(v);
+  });
+  return out;
+}
+}  // namespace
+
 void Core::reset(std::optional<std::uint64_t> seed) {
   {
     std::lock_guard lock(mutex_);
-    const Reset e{seed.value_or(seed_), initial_settings_};
+    const Reset e{seed.value_or(seed_), initial_settings_, model_};
     apply(e);
     record(e);
   }
@@ -17,6 +36,11 @@ void Core::reset(std::optional<std::uint64_t> seed) {
 }
 
 void Core::apply(const Reset& e) {
+  if (e.model != model_)
+    throw StoreError(fmt::format(
+        "the journal was written by a cloud of another model ({}), and this one is {}: start "
+        "the server with the dialect that wrote it, or use another data directory",
+        describe_model(e.model), describe_model(model_)));
   reset_to(e.seed, e.settings);
 }
 
@@ -34,6 +58,7 @@ void Core::reset_to(std::uint64_t seed, const Settings& settings) {
   sg_names_.clear();
   vm_names_.clear();
   volume_names_.clear();
+  std::fill(std::begin(last_id_), std::end(last_id_), 0);
   last_task_of_.clear();
   callbacks_.clear();  // their futures report broken_promise
   image_ids_.clear();

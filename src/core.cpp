@@ -20,6 +20,7 @@ std::uint64_t random_seed() {
 
 Core::Core(ManagerOptions options, Clock& clock)
     : clock_(clock),
+      model_(options.model),
       initial_settings_(options.settings),
       on_task_settled_(std::move(options.on_task_settled)),
       wait_for_durability_(options.wait_for_durability),
@@ -35,12 +36,15 @@ Environment Core::snapshot(const EnvRecord& r) const {
 }
 
 SecurityGroup Core::snapshot(const SgRecord& r) const {
-  return {r.id.to_string(), r.name,      envs_[r.env].id.to_string(), r.description, r.rules,
-          r.created_at,     r.updated_at};
+  return {
+      r.id.to_string(), r.name,      r.env == kNone ? std::string() : envs_[r.env].id.to_string(),
+      r.description,    r.rules,     r.created_at,
+      r.updated_at,     r.rules_text};
 }
 
 int Core::progress(Slot task, TimePoint now) const {
   const TaskRecord& t = tasks_[task];
+  if (t.state == TaskState::pending) return 0;
   if (t.state != TaskState::started) return 100;
   const auto total = t.eta - t.created_at;
   if (total <= Duration::zero()) return 99;
@@ -58,8 +62,9 @@ void Core::snapshot_common(const AsyncRecord& r, TimePoint now, Snapshot& out) c
   out.name = r.name;
   out.environment_id = envs_[r.env].id.to_string();
   out.status = static_cast<Status>(r.status);
-  out.progress =
-      (r.status == create.during || r.status == destroy.during) ? progress(r.task, now) : 100;
+  out.progress = (r.status == create.during || r.status == destroy.during)
+                     ? progress(r.task, now)
+                     : (r.status == life.queued ? 0 : 100);
   if (r.error) out.error = messages_[r.error];
   out.task_id = tasks_[r.task].id.to_string();
   out.created_at = r.created_at;
@@ -72,6 +77,7 @@ Vm Core::snapshot(const VmRecord& r, TimePoint now) const {
   v.cpu = r.cpu;
   v.memory_mb = static_cast<int>(r.memory_mb);
   v.image = images_[r.image];
+  v.instance_type = images_[r.instance_type];
   v.security_group_ids.reserve(r.security_groups.size());
   for (Slot s : r.security_groups)
     v.security_group_ids.push_back(sgs_[s].id.to_string());
@@ -148,7 +154,9 @@ Slot Core::start_task(TaskKind kind, const TaskStart& start, const Uuid& resourc
   t.resource = resource;
   t.resource_slot = resource_slot;
   t.kind = kind;
-  t.state = TaskState::started;
+  const bool queued =
+      model_.pending_stage && (kind == TaskKind::vm_create || kind == TaskKind::volume_create);
+  t.state = queued ? TaskState::pending : TaskState::started;
   t.created_at = now;
   t.eta = start.eta;
   t.outcome_draw = start.draw;
@@ -157,15 +165,49 @@ Slot Core::start_task(TaskKind kind, const TaskStart& start, const Uuid& resourc
   if (start.forced_failure) take_forced_failure(kind);
   t.previous = previous;
   const Slot slot = tasks_.insert(std::move(t));
-  ++status_counts_.tasks[static_cast<int>(TaskState::started)];
-  due_.push({tasks_[slot].eta, slot});
+  const TaskRecord& added = tasks_[slot];
+  ++status_counts_.tasks[static_cast<int>(added.state)];
+  due_.push({queued ? pickup_time(added) : added.eta, slot});
   if (!replay_at_) arm();  // a replay arms once it is done
   return slot;
 }
 
+TimePoint Core::pickup_time(const TaskRecord& t) const {
+  Duration delay = std::chrono::milliseconds(100 + static_cast<std::int64_t>(t.id.lo % 901));
+  if (clock_.mode() == ClockMode::system)
+    delay = std::chrono::round<Duration>(delay * settings_.time_scale);
+  return std::min(t.created_at + delay, t.eta);
+}
+
+void Core::picked_up(Slot task, TimePoint now) {
+  TaskRecord& t = tasks_[task];
+  --status_counts_.tasks[static_cast<int>(TaskState::pending)];
+  ++status_counts_.tasks[static_cast<int>(TaskState::started)];
+  t.state = TaskState::started;
+  tasks_.status_changed(task);
+  auto start = [&](auto& table) {
+    using Record = std::remove_reference_t<decltype(table[0])>;
+    table[t.resource_slot].updated_at = now;
+    set_status<Record>(t.resource_slot, step_of(t.kind).step->during);
+  };
+  if (t.kind == TaskKind::vm_create)
+    start(vms_);
+  else
+    start(volumes_);
+  due_.push({t.eta, task});
+}
+
+void Core::apply(const TaskPickedUp& e) {
+  const Slot task = existing(tasks_, e.task, "task");
+  if (tasks_[task].state != TaskState::pending)
+    throw StoreError(
+        fmt::format("journal record is corrupt (task {} picked up twice)", e.task.to_string()));
+  picked_up(task, current_time());
+}
+
 void Core::arm() {
-  // Stale heads (revoked, or completed by a replay) go first.
-  while (!due_.empty() && tasks_[due_.top().task].state != TaskState::started)
+  // Stale heads (revoked, completed by a replay, or a pickup done by a replay) go first.
+  while (!due_.empty() && !live_entry(due_.top()))
     due_.pop();
   if (due_.empty()) return disarm();
   const TimePoint head = due_.top().eta;
@@ -191,14 +233,19 @@ void Core::on_timer(std::uint64_t epoch) {
     if (epoch != epoch_ || closing_) return;
     armed_at_.reset();  // this timer has fired
     const TimePoint now = current_time();
-    while (!due_.empty() && tasks_[due_.top().task].state != TaskState::started)
+    while (!due_.empty() && !live_entry(due_.top()))
       due_.pop();
-    // One completion per timer, so that a virtual clock counts operations, deadline by deadline.
+    // One step per timer, so that a virtual clock counts operations, deadline by deadline.
     if (!due_.empty() && due_.top().eta <= now) {
       const Slot task = due_.top().task;
       due_.pop();
-      complete(task, now, cbs);
-      if (!cbs.empty() || on_task_settled_) settled = snapshot(tasks_[task]);
+      if (tasks_[task].state == TaskState::pending) {
+        picked_up(task, now);
+        record(TaskPickedUp{tasks_[task].id});
+      } else {
+        complete(task, now, cbs);
+        if (!cbs.empty() || on_task_settled_) settled = snapshot(tasks_[task]);
+      }
     }
     arm();
   }

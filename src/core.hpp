@@ -44,7 +44,8 @@ struct UuidHash {
 /// Live members of one asynchronous kind in an environment (or the whole cloud), by status.
 struct KindCounts {
   std::uint32_t live = 0;
-  std::uint32_t by_status[5] = {};  // indexed by the kind's status
+  std::uint32_t kept = 0;           // deleted, kept visible (CloudModel::keep_deleted)
+  std::uint32_t by_status[7] = {};  // indexed by the kind's status
 };
 
 struct EnvRecord {
@@ -64,8 +65,9 @@ struct SgRecord {
   std::string name, description;
   Slot env = kNone;
   std::vector<SecurityRule> rules;
+  std::optional<std::string> rules_text;
   TimePoint created_at, updated_at;
-  std::uint32_t users = 0;  // VMs that reference it
+  std::uint32_t users = 0;  // live VMs that reference it
   bool alive = false;
 };
 
@@ -88,13 +90,15 @@ static_assert(sizeof(AsyncRecord) == 88);
 struct VmRecord : AsyncRecord {
   std::vector<Slot> security_groups;
   std::vector<Slot> volumes;
-  std::uint32_t image = 0;  // interned
+  std::uint32_t image = 0;          // interned
+  std::uint32_t instance_type = 0;  // interned (with the images)
   std::uint32_t memory_mb = 0;
   std::uint32_t ip = 0;  // 0: none
   std::uint8_t cpu = 0;
 };
 
 struct VolumeRecord : AsyncRecord {
+  Uuid attach_to{};  // the VM to attach to once created (VolumeSpec::vm_id); zero: none
   Slot vm = kNone;
   std::uint32_t size_gb = 0;
   VolumeType type = VolumeType::standard;
@@ -222,6 +226,7 @@ class Core : public std::enable_shared_from_this<Core> {
   Counts counts() const;
   StatusCounts status_counts() const;
   Clock& clock() const noexcept { return clock_; }
+  const CloudModel& model() const noexcept { return model_; }
   void shutdown();
 
   // Persistence (persistence.cpp).
@@ -272,6 +277,9 @@ class Core : public std::enable_shared_from_this<Core> {
   Slot created(const Uuid& id, const TaskStart& start, const VolumeSpec& spec, const Found& found);
   Slot apply(const DeletionStarted& e, Callbacks& cbs);
   void apply(const TaskCompleted& e, Callbacks& cbs);
+  void apply(const TaskPickedUp& e);
+  /// A queued creation's worker picks it up: the task starts, the resource is creating.
+  void picked_up(Slot task, TimePoint now);
   /// What applying a completion does (the live path calls it without building the record).
   void completed(Slot task, bool ok, std::uint32_t ip, std::string_view error, TimePoint now,
                  Callbacks& cbs);
@@ -343,6 +351,8 @@ class Core : public std::enable_shared_from_this<Core> {
   Listing<typename RecordTraits<Record>::Snapshot> list_async(const KindFilter& f, Page p) const;
   template <class Record>
   Result<Operation<typename RecordTraits<Record>::Snapshot>> delete_async(std::string_view id);
+  /// Why a new volume cannot be attached to the VM it names (VolumeSpec::vm_id) now, if not.
+  std::optional<std::string> attach_blocker(const VolumeRecord& v) const;
   /// Why a resource may not be deleted now (a volume in use), if it may not.
   std::optional<Error> deletion_blocked(const VmRecord&) const { return std::nullopt; }
   std::optional<Error> deletion_blocked(const VolumeRecord& v) const;
@@ -357,6 +367,43 @@ class Core : public std::enable_shared_from_this<Core> {
   void run_effects(Slot slot, Effect effects, std::uint32_t ip, TimePoint now);
   template <class Record>
   void remove_record(Slot slot);
+  /// A deleted resource kept visible (CloudModel::keep_deleted): its status `deleted`, its name
+  /// still taken, no longer counted as a live member of its environment.
+  template <class Record>
+  void keep_record(Slot slot, TimePoint now);
+  /// Forgets the deleted resources kept in environment `env` (which is being deleted).
+  template <class Record>
+  void forget_kept(Slot env);
+  /// Takes security group `sg` off every VM that names it (kept ones too).
+  void release_security_group(Slot sg);
+
+  // ---- the cloud model ----
+  enum IdKind : std::uint8_t { env_ids, sg_ids, vm_ids, volume_ids };
+  template <class Record>
+  static constexpr IdKind id_kind() {
+    return std::is_same_v<Record, VmRecord> ? vm_ids : volume_ids;
+  }
+  /// A new resource's id: the drawn UUID, or the kind's next number (IdScheme::sequential).
+  Uuid new_id(IdKind kind, const Uuid& drawn) {
+    return model_.ids == IdScheme::sequential ? Uuid::sequential(++last_id_[kind]) : drawn;
+  }
+  /// An id applied (live or replayed): the kind's sequence continues after it.
+  void saw_id(IdKind kind, const Uuid& id) {
+    if (id.is_sequential()) last_id_[kind] = std::max(last_id_[kind], id.lo);
+  }
+  /// The NameKey scope of a VM, volume or security group name in environment `env`.
+  std::uint32_t name_scope(Slot env) const {
+    return model_.names == Scope::cloud || env == kNone ? 0 : envs_[env].scope;
+  }
+  /// Whether a due-queue entry still stands for its task: a queued task at its pickup, a
+  /// started one at its due time (an entry of a task that settled or moved on is stale).
+  bool live_entry(const Due& d) const {
+    const TaskRecord& t = tasks_[d.task];
+    return t.state == TaskState::pending || (t.state == TaskState::started && d.eta == t.eta);
+  }
+  /// When a worker picks a queued task up: 0.1-1 s (simulated) after `now`, from its seeded id,
+  /// never after it is due.
+  TimePoint pickup_time(const TaskRecord& t) const;
 
   // ---- tasks and their timers (core.cpp) ----
   Rng draw(std::string_view kind, Slot env, std::string_view name, std::uint64_t generation,
@@ -387,6 +434,7 @@ class Core : public std::enable_shared_from_this<Core> {
   friend class ::mockcloud::OperationBase;
 
   Clock& clock_;
+  const CloudModel model_;
   const Settings initial_settings_;
   const std::function<void(const Task&)> on_task_settled_;
   const bool wait_for_durability_;
@@ -404,6 +452,7 @@ class Core : public std::enable_shared_from_this<Core> {
   Table<VolumeRecord> volumes_;
   Table<TaskRecord> tasks_;
   NameTable env_names_, sg_names_, vm_names_, volume_names_;
+  std::uint64_t last_id_[4] = {};  // by IdKind: the last sequential id given
   // The last task of each resource that is gone (a live one's is in its record).
   boost::unordered_flat_map<Uuid, Slot, UuidHash> last_task_of_;
   DueQueue due_;  // started tasks by due time (and stale entries of settled ones)
@@ -440,7 +489,8 @@ Result<Operation<typename RecordTraits<Record>::Snapshot>> Core::create_async(co
                                                                               Check&& check,
                                                                               Extra&& extra) {
   using Snapshot = typename RecordTraits<Record>::Snapshot;
-  if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
+  if (auto errors = validate(spec, model_); !errors.empty())
+    return Error::invalid(std::move(errors));
   std::lock_guard lock(mutex_);
   const Slot env = envs_.find(spec.environment_id);
   if (env == kNone) return Error::not_found("Environment " + spec.environment_id + " not found");

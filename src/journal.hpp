@@ -38,8 +38,9 @@ struct Reset {
   static constexpr std::string_view kind = "reset";
   std::uint64_t seed = 0;
   Settings settings;
+  CloudModel model;  // what the journal was written under (a later member: default if absent)
 };
-BOOST_DESCRIBE_STRUCT(Reset, (), (seed, settings))
+BOOST_DESCRIBE_STRUCT(Reset, (), (seed, settings, model))
 
 struct SettingsChanged {
   static constexpr std::string_view kind = "settings";
@@ -114,6 +115,13 @@ struct TaskCompleted {
   std::string error;
 };
 BOOST_DESCRIBE_STRUCT(TaskCompleted, (), (task, ok, ip, error))
+
+/// A queued creation was picked up by a worker (CloudModel::pending_stage).
+struct TaskPickedUp {
+  static constexpr std::string_view kind = "task.picked_up";
+  Uuid task;
+};
+BOOST_DESCRIBE_STRUCT(TaskPickedUp, (), (task))
 
 struct VolumeAttached {
   static constexpr std::string_view kind = "volume.attached";

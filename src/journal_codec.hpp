@@ -125,7 +125,7 @@ void encode(Writer& w, const T& v) {
   if constexpr (std::is_same_v<T, bool>) {
     w.u64(v);
   } else if constexpr (std::is_enum_v<T>) {
-    w.str(to_string(v));  // by wire name: a reordered enum keeps old journals readable
+    w.str(wire::enum_name(v));  // by wire name: a reordered enum keeps old journals readable
   } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
     w.i64(v);
   } else if constexpr (std::is_integral_v<T>) {
@@ -161,7 +161,7 @@ void decode(Reader& r, T& v) {
     v = r.u64() != 0;
   } else if constexpr (std::is_enum_v<T>) {
     const auto name = r.str();
-    const auto e = from_string<T>(name);
+    const auto e = wire::enum_from_name<T>(name);
     if (!e) throw StoreError(fmt::format("journal record is corrupt (unknown value '{}')", name));
     v = *e;
   } else if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) {
@@ -193,8 +193,12 @@ void decode(Reader& r, T& v) {
       decode(r, e);
   } else {
     static_assert(wire::is_described<T>, "no journal decoding for this type");
+    // Members are only ever added last: a record written before one was added ends before it,
+    // and the member keeps its default.
     using Members = boost::describe::describe_members<T, boost::describe::mod_public>;
-    boost::mp11::mp_for_each<Members>([&](auto m) { decode(r, v.*m.pointer); });
+    boost::mp11::mp_for_each<Members>([&](auto m) {
+      if (r.remaining() != 0) decode(r, v.*m.pointer);
+    });
   }
 }
 

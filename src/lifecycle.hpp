@@ -21,6 +21,7 @@ enum Effect : std::uint8_t {
   detach_volumes = 4,  // the volumes attached to it become available
   release_groups = 8,  // its security groups lose a user
   remove = 16,         // the record is gone (its name free again, its tasks still readable)
+  attach_vm = 32,      // the volume attaches to the VM its spec named, if it named one
 };
 constexpr Effect operator|(Effect a, Effect b) {
   return static_cast<Effect>(static_cast<std::uint8_t>(a) | static_cast<std::uint8_t>(b));
@@ -45,6 +46,9 @@ struct Lifecycle {
   std::string_view noun;  // messages: "VM", "Volume"
   Step create, destroy;
   std::uint8_t statuses;  // how many statuses the kind has
+  // Under a CloudModel that asks for them: the status of a creation waiting for a worker
+  // (pending_stage), and of a deleted resource kept visible (keep_deleted).
+  std::uint8_t queued, kept;
 };
 
 inline constexpr Lifecycle kVmLifecycle{
@@ -65,14 +69,16 @@ inline constexpr Lifecycle kVmLifecycle{
      release_ip | detach_volumes,
      {},
      "injected fault: vm.delete failed"},
-    std::size(all_vm_statuses)};
+    std::size(all_vm_statuses),
+    std::uint8_t(VmStatus::pending),
+    std::uint8_t(VmStatus::deleted)};
 
 inline constexpr Lifecycle kVolumeLifecycle{
     "volume",
     "Volume",
     {TaskKind::volume_create, std::uint8_t(VolumeStatus::creating),
      &Settings::volume_creation_time_min, &Settings::volume_creation_time_max, true,
-     std::uint8_t(VolumeStatus::available), std::uint8_t(VolumeStatus::error), no_effect, no_effect,
+     std::uint8_t(VolumeStatus::available), std::uint8_t(VolumeStatus::error), attach_vm, no_effect,
      "simulated worker failure: the volume could not be created",
      "injected fault: volume.create failed"},
     {TaskKind::volume_delete,
@@ -86,7 +92,9 @@ inline constexpr Lifecycle kVolumeLifecycle{
      no_effect,
      {},
      "injected fault: volume.delete failed"},
-    std::size(all_volume_statuses)};
+    std::size(all_volume_statuses),
+    std::uint8_t(VolumeStatus::pending),
+    std::uint8_t(VolumeStatus::deleted)};
 
 /// The step a task of `kind` runs, and the lifecycle it belongs to.
 struct StepOf {

@@ -130,6 +130,10 @@ Clock& ResourceManager::clock() const noexcept {
   return core_->clock();
 }
 
+const CloudModel& ResourceManager::model() const noexcept {
+  return core_->model();
+}
+
 // ---- Operation ----
 
 bool OperationBase::ready() const {

@@ -15,8 +15,8 @@ namespace {
 using Events =
     boost::mp11::mp_list<Reset, SettingsChanged, ClockMoved, EnvironmentCreated, EnvironmentDeleted,
                          SecurityGroupCreated, SecurityGroupDeleted, VmCreated, VolumeCreated,
-                         DeletionStarted, TaskCompleted, VolumeAttached, VolumeDetached, FaultAdded,
-                         FaultRemoved, FaultsCleared>;
+                         DeletionStarted, TaskCompleted, TaskPickedUp, VolumeAttached,
+                         VolumeDetached, FaultAdded, FaultRemoved, FaultsCleared>;
 
 bool is_current_kind(std::string_view kind) {
   bool found = false;
@@ -93,7 +93,7 @@ void Core::open_store(std::shared_ptr<Store> store) {
       v->advance_to(*replay_at_);
   }
   replay_at_.reset();
-  if (empty) record(Reset{seed_, settings_});
+  if (empty) record(Reset{seed_, settings_, model_});
   if (auto* v = dynamic_cast<VirtualClock*>(&clock_))
     clock_listener_ = v->add_listener([this](TimePoint now) { clock_moved(now); });
   arm();  // operations in flight resume; a due time that passed fires at once, in due order

@@ -68,12 +68,22 @@ void Uuid::write(char (&out)[36]) const noexcept {
 }
 
 std::string Uuid::to_string() const {
+  if (is_sequential()) return std::to_string(lo);
   char buf[36];
   write(buf);
   return std::string(buf, sizeof buf);
 }
 
 bool Uuid::parse(std::string_view s, Uuid& out) noexcept {
+  if (!s.empty() && s.size() <= 19 && s[0] >= '1' && s[0] <= '9') {  // a sequential id
+    std::uint64_t n = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    out = sequential(n);
+    return true;
+  }
   if (s.size() != 36) return false;
   std::uint64_t words[2] = {0, 0};
   int nibble = 0;

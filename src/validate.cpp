@@ -28,7 +28,11 @@ void add(std::vector<FieldError>& out, const Loc& loc, std::string msg, std::str
   out.push_back({loc.path(), std::move(msg), std::move(type)});
 }
 
-void check_name(std::vector<FieldError>& out, const Loc& loc, std::string_view v) {
+void check_length(std::vector<FieldError>& out, const Loc& loc, std::string_view v, std::size_t min,
+                  std::size_t max);
+
+void check_name(std::vector<FieldError>& out, const Loc& loc, std::string_view v, NameRule rule) {
+  if (rule == NameRule::free_text) return check_length(out, loc, v, 1, 100);
   if (v.empty())
     return add(out, loc, "String should have at least 1 character", "string_too_short");
   if (v.size() > 63)
@@ -74,9 +78,9 @@ bool is_allowed_environment_cidr(const Cidr& c) {
   return false;
 }
 
-std::vector<FieldError> validate_spec(const EnvironmentSpec& s) {
+std::vector<FieldError> validate_spec(const EnvironmentSpec& s, const CloudModel& m) {
   std::vector<FieldError> out;
-  check_name(out, {"name"}, s.name);
+  check_name(out, {"name"}, s.name, m.name_rule);
   auto cidr = Cidr::parse(s.cidr);
   if (!cidr)
     add(out, {"cidr"},
@@ -90,9 +94,16 @@ std::vector<FieldError> validate_spec(const EnvironmentSpec& s) {
   return out;
 }
 
-std::vector<FieldError> validate_spec(const SecurityGroupSpec& s) {
+std::vector<FieldError> validate_spec(const SecurityGroupSpec& s, const CloudModel& m) {
   std::vector<FieldError> out;
-  check_name(out, {"name"}, s.name);
+  check_name(out, {"name"}, s.name, m.name_rule);
+  if (m.security_groups == Scope::cloud && !s.environment_id.empty())
+    add(out, {"environment_id"},
+        "Value error, security groups belong to no environment in this cloud: leave "
+        "environment_id out",
+        "value_error");
+  if (s.rules_text && s.rules_text->size() > 65536)
+    add(out, {"rules_text"}, "String should have at most 65536 characters", "string_too_long");
   for (std::size_t i = 0; i < s.rules.size(); ++i) {
     const auto& r = s.rules[i];
     auto loc = [i](const char* field) { return Loc{"rules", i, field}; };
@@ -120,18 +131,19 @@ std::vector<FieldError> validate_spec(const SecurityGroupSpec& s) {
   return out;
 }
 
-std::vector<FieldError> validate_spec(const VmSpec& s) {
+std::vector<FieldError> validate_spec(const VmSpec& s, const CloudModel& m) {
   std::vector<FieldError> out;
-  check_name(out, {"name"}, s.name);
+  check_name(out, {"name"}, s.name, m.name_rule);
   check_range(out, {"cpu"}, s.cpu, 1, 64);
   check_range(out, {"memory_mb"}, s.memory_mb, 128, 1048576);
   check_length(out, {"image"}, s.image, 1, 128);
+  check_length(out, {"instance_type"}, s.instance_type, 0, 50);
   return out;
 }
 
-std::vector<FieldError> validate_spec(const VolumeSpec& s) {
+std::vector<FieldError> validate_spec(const VolumeSpec& s, const CloudModel& m) {
   std::vector<FieldError> out;
-  check_name(out, {"name"}, s.name);
+  check_name(out, {"name"}, s.name, m.name_rule);
   check_range(out, {"size_gb"}, s.size_gb, 1, 16384);
   return out;
 }
@@ -198,17 +210,17 @@ std::vector<FieldError> validate_spec(const FaultSpec& s) {
 
 namespace mockcloud {
 
-std::vector<FieldError> validate(const EnvironmentSpec& s) {
-  return detail::validate_spec(s);
+std::vector<FieldError> validate(const EnvironmentSpec& s, const CloudModel& m) {
+  return detail::validate_spec(s, m);
 }
-std::vector<FieldError> validate(const SecurityGroupSpec& s) {
-  return detail::validate_spec(s);
+std::vector<FieldError> validate(const SecurityGroupSpec& s, const CloudModel& m) {
+  return detail::validate_spec(s, m);
 }
-std::vector<FieldError> validate(const VmSpec& s) {
-  return detail::validate_spec(s);
+std::vector<FieldError> validate(const VmSpec& s, const CloudModel& m) {
+  return detail::validate_spec(s, m);
 }
-std::vector<FieldError> validate(const VolumeSpec& s) {
-  return detail::validate_spec(s);
+std::vector<FieldError> validate(const VolumeSpec& s, const CloudModel& m) {
+  return detail::validate_spec(s, m);
 }
 std::vector<FieldError> validate(const FaultSpec& s) {
   return detail::validate_spec(s);

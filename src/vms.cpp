@@ -14,7 +14,7 @@ Result<Operation<Vm>> Core::create_vm(const VmSpec& spec) {
     for (const auto& id : spec.security_group_ids) {
       const Slot sg = sgs_.find(id);
       if (sg == kNone) return Error::not_found(fmt::format("Security group {} not found", id));
-      if (sgs_[sg].env != env)
+      if (sgs_[sg].env != kNone && sgs_[sg].env != env)
         return Error::conflict(fmt::format(
             "Security group {} belongs to another environment than {}", id, spec.environment_id));
     }
@@ -32,6 +32,7 @@ Slot Core::created(const Uuid& id, const TaskStart& start, const VmSpec& spec, c
   r.cpu = static_cast<std::uint8_t>(spec.cpu);
   r.memory_mb = static_cast<std::uint32_t>(spec.memory_mb);
   r.image = intern_image(spec.image);
+  r.instance_type = intern_image(spec.instance_type);
   for (const auto& id : spec.security_group_ids) {
     const Slot sg = sgs_.find(id);
     if (sg == kNone) throw StoreError("journal record is corrupt (an unknown security group)");

@@ -14,8 +14,36 @@ constexpr std::size_t kMaxVolumesPerVm = 16;
 }
 
 Result<Operation<Volume>> Core::create_volume(const VolumeSpec& spec) {
-  return create_async<VolumeRecord>(
-      spec, [](Slot) { return std::optional<Error>(); }, [](Slot, TaskStart&, Rng&) {});
+  auto vm_usable = [&](Slot env) -> std::optional<Error> {
+    if (!spec.vm_id) return std::nullopt;
+    const Slot vm = vms_.find(*spec.vm_id);
+    if (vm == kNone) return Error::not_found(fmt::format("VM {} not found", *spec.vm_id));
+    if (vms_[vm].env != env)
+      return Error::conflict(
+          fmt::format("VM {} is in another environment than {}", *spec.vm_id, spec.environment_id));
+    const auto status = static_cast<VmStatus>(vms_[vm].status);
+    if (status == VmStatus::deleting || status == VmStatus::deleted || status == VmStatus::error)
+      return Error::conflict(
+          fmt::format("VM {} is {}; a new volume can only be attached to a VM "
+                      "that is running or being created",
+                      *spec.vm_id, to_string(status)));
+    return std::nullopt;
+  };
+  return create_async<VolumeRecord>(spec, vm_usable, [](Slot, TaskStart&, Rng&) {});
+}
+
+std::optional<std::string> Core::attach_blocker(const VolumeRecord& v) const {
+  if (v.attach_to == Uuid{}) return std::nullopt;
+  const Slot vm = vms_.find(v.attach_to);
+  if (vm == kNone) return fmt::format("the VM {} to attach to is gone", v.attach_to.to_string());
+  const auto status = static_cast<VmStatus>(vms_[vm].status);
+  if (status != VmStatus::running)
+    return fmt::format("the VM {} to attach to is {}, not running", v.attach_to.to_string(),
+                       to_string(status));
+  if (vms_[vm].volumes.size() >= kMaxVolumesPerVm)
+    return fmt::format("the VM {} to attach to already has {} volumes attached",
+                       v.attach_to.to_string(), kMaxVolumesPerVm);
+  return std::nullopt;
 }
 
 Slot Core::created(const Uuid& id, const TaskStart& start, const VolumeSpec& spec,
@@ -24,6 +52,11 @@ Slot Core::created(const Uuid& id, const TaskStart& start, const VolumeSpec& spe
   r.name = spec.name;
   r.size_gb = static_cast<std::uint32_t>(spec.size_gb);
   r.type = spec.volume_type;
+  if (spec.vm_id) {
+    const Slot vm = vms_.find(*spec.vm_id);
+    if (vm == kNone) throw StoreError("journal record is corrupt (an unknown VM)");
+    r.attach_to = vms_[vm].id;
+  }
   const Slot env = found.env != kNone ? found.env : envs_.find(spec.environment_id);
   if (env == kNone) throw StoreError("journal record is corrupt (an unknown environment)");
   return insert_async(std::move(r), id, start, {env, found.name, found.now});

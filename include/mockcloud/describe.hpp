@@ -21,18 +21,22 @@
 
 #include "mockcloud/error.hpp"
 #include "mockcloud/faults.hpp"
+#include "mockcloud/model.hpp"
 #include "mockcloud/resources.hpp"
 
 namespace mockcloud {
 
-BOOST_DESCRIBE_ENUM(VmStatus, creating, running, error, deleting)
-BOOST_DESCRIBE_ENUM(VolumeStatus, creating, available, in_use, error, deleting)
+BOOST_DESCRIBE_ENUM(VmStatus, creating, running, error, deleting, pending, deleted)
+BOOST_DESCRIBE_ENUM(VolumeStatus, creating, available, in_use, error, deleting, pending, deleted)
 BOOST_DESCRIBE_ENUM(TaskState, pending, started, success, failure, revoked)
 BOOST_DESCRIBE_ENUM(TaskKind, vm_create, vm_delete, volume_create, volume_delete)
 BOOST_DESCRIBE_ENUM(Direction, ingress, egress)
 BOOST_DESCRIBE_ENUM(Protocol, tcp, udp, icmp, all)
 BOOST_DESCRIBE_ENUM(VolumeType, standard, ssd)
 BOOST_DESCRIBE_ENUM(ErrorKind, not_found, conflict, invalid, not_settled, cancelled)
+BOOST_DESCRIBE_ENUM(IdScheme, uuid, sequential)
+BOOST_DESCRIBE_ENUM(Scope, environment, cloud)
+BOOST_DESCRIBE_ENUM(NameRule, strict, free_text)
 
 // ---- resources (snapshots), in the order their fields are written ----
 
@@ -41,11 +45,12 @@ BOOST_DESCRIBE_STRUCT(Environment, (),
 BOOST_DESCRIBE_STRUCT(SecurityRule, (),
                       (id, direction, protocol, port_range_min, port_range_max, remote_cidr))
 BOOST_DESCRIBE_STRUCT(SecurityGroup, (),
-                      (id, name, environment_id, description, rules, created_at, updated_at))
+                      (id, name, environment_id, description, rules, created_at, updated_at,
+                       rules_text))
 BOOST_DESCRIBE_STRUCT(Vm, (),
                       (id, name, environment_id, status, progress, cpu, memory_mb, image,
                        security_group_ids, ip_address, volume_ids, error, task_id, created_at,
-                       updated_at))
+                       updated_at, instance_type))
 BOOST_DESCRIBE_STRUCT(Volume, (),
                       (id, name, environment_id, size_gb, volume_type, status, progress, vm_id,
                        error, task_id, created_at, updated_at))
@@ -58,10 +63,16 @@ BOOST_DESCRIBE_STRUCT(Fault, (),
 BOOST_DESCRIBE_STRUCT(EnvironmentSpec, (), (name, cidr, description))
 BOOST_DESCRIBE_STRUCT(SecurityRuleSpec, (),
                       (direction, protocol, port_range_min, port_range_max, remote_cidr))
-BOOST_DESCRIBE_STRUCT(SecurityGroupSpec, (), (name, environment_id, description, rules))
-BOOST_DESCRIBE_STRUCT(VmSpec, (), (name, environment_id, cpu, memory_mb, image, security_group_ids))
-BOOST_DESCRIBE_STRUCT(VolumeSpec, (), (name, environment_id, size_gb, volume_type))
+// (a member added later goes last: a journal record written before it lacks it, and reads as
+// the default)
+BOOST_DESCRIBE_STRUCT(SecurityGroupSpec, (), (name, environment_id, description, rules, rules_text))
+BOOST_DESCRIBE_STRUCT(VmSpec, (),
+                      (name, environment_id, cpu, memory_mb, image, security_group_ids,
+                       instance_type))
+BOOST_DESCRIBE_STRUCT(VolumeSpec, (), (name, environment_id, size_gb, volume_type, vm_id))
 BOOST_DESCRIBE_STRUCT(FaultSpec, (), (operation, fail_next, route, status, rate, latency_ms))
+BOOST_DESCRIBE_STRUCT(CloudModel, (),
+                      (ids, keep_deleted, security_groups, names, name_rule, pending_stage))
 
 namespace wire {
 
@@ -138,6 +149,16 @@ inline constexpr auto enum_values = detail::values_of<E>(detail::indices<E>{});
 /// The wire names of E's enumerators, in declaration order.
 template <class E, Spelling S = spelling<E>>
 inline constexpr auto enum_names = detail::names_of<E, S>(detail::indices<E>{});
+
+/// How many of E's enumerators, the first ones, this project's own cloud model uses: the
+/// others (a VmStatus or VolumeStatus `pending` or `deleted`) only occur under a CloudModel that
+/// asks for them (model.hpp), and the default dialect neither lists nor accepts them.
+template <class E>
+inline constexpr std::size_t default_model_enumerators = enum_values<E>.size();
+template <>
+inline constexpr std::size_t default_model_enumerators<VmStatus> = 4;
+template <>
+inline constexpr std::size_t default_model_enumerators<VolumeStatus> = 5;
 
 template <class E, Spelling S = spelling<E>>
 constexpr std::string_view enum_name(E e) noexcept {

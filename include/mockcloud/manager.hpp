@@ -12,6 +12,7 @@
 #include "mockcloud/clock.hpp"
 #include "mockcloud/error.hpp"
 #include "mockcloud/faults.hpp"
+#include "mockcloud/model.hpp"
 #include "mockcloud/operation.hpp"
 #include "mockcloud/resources.hpp"
 #include "mockcloud/settings.hpp"
@@ -23,6 +24,9 @@ struct ManagerOptions {
   /// The seed of every draw; a random one when empty (read it back with seed()).
   std::optional<std::uint64_t> seed;
   Settings settings;
+  /// The cloud's rules (model.hpp): ids, tombstones, scopes, the pending stage. A store keeps
+  /// the model it was written with; opening it with another is a StoreError.
+  CloudModel model;
   /// Called whenever a task settles (a VM came up or failed, a deletion finished, a creation
   /// was revoked, ...), on the thread that settled it, outside the manager's lock. For logs
   /// and metrics; it must not block for long. Not called for changes replayed from a store.
@@ -39,9 +43,9 @@ struct ManagerOptions {
 
 /// Resources by status and tasks by state, for metrics.
 struct StatusCounts {
-  std::size_t vms[4] = {};      // indexed by VmStatus
-  std::size_t volumes[5] = {};  // indexed by VolumeStatus
-  std::size_t tasks[5] = {};    // indexed by TaskState
+  std::size_t vms[std::size(all_vm_statuses)] = {};          // indexed by VmStatus
+  std::size_t volumes[std::size(all_volume_statuses)] = {};  // indexed by VolumeStatus
+  std::size_t tasks[5] = {};                                 // indexed by TaskState
 };
 
 /// Every public method may be called from any thread, while the clock fires.
@@ -112,6 +116,7 @@ class ResourceManager {
   Counts counts() const;
   StatusCounts status_counts() const;
   Clock& clock() const noexcept;
+  const CloudModel& model() const noexcept;
 
  private:
   friend class ServerSupport;

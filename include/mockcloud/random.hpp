@@ -78,10 +78,16 @@ Rng keyed_rng(std::uint64_t seed, const DrawKey& key) noexcept;
 struct Uuid {
   std::uint64_t hi = 0, lo = 0;
   static Uuid from_rng(Rng& rng) noexcept;
-  /// Lower-case canonical form, 36 characters.
+  /// The id number `n` (>= 1) of a sequential id scheme (model.hpp): written as a decimal
+  /// number. No random UUID has a zero upper half (its version nibble is 4).
+  static constexpr Uuid sequential(std::uint64_t n) noexcept { return {0, n}; }
+  constexpr bool is_sequential() const noexcept { return hi == 0 && lo != 0; }
+  /// Lower-case canonical form, 36 characters; a sequential id as its decimal number.
   std::string to_string() const;
   void write(char (&out)[36]) const noexcept;
   /// Accepts the canonical form in either case; any other text gives nullopt-like false.
+  /// The canonical form (any case), or a sequential id's decimal number (no sign, no leading
+  /// zero, at most 19 digits).
   static bool parse(std::string_view s, Uuid& out) noexcept;
   friend constexpr bool operator==(const Uuid&, const Uuid&) = default;
   friend constexpr auto operator<=>(const Uuid&, const Uuid&) = default;

@@ -12,8 +12,18 @@
 
 namespace mockcloud {
 
-enum class VmStatus : std::uint8_t { creating, running, error, deleting };
-enum class VolumeStatus : std::uint8_t { creating, available, in_use, error, deleting };
+// `pending` and `deleted` occur only under a CloudModel that asks for them (model.hpp): a
+// creation waiting for a worker, and a deleted resource kept visible.
+enum class VmStatus : std::uint8_t { creating, running, error, deleting, pending, deleted };
+enum class VolumeStatus : std::uint8_t {
+  creating,
+  available,
+  in_use,
+  error,
+  deleting,
+  pending,
+  deleted
+};
 enum class TaskState : std::uint8_t { pending, started, success, failure, revoked };
 enum class TaskKind : std::uint8_t { vm_create, vm_delete, volume_create, volume_delete };
 enum class Direction : std::uint8_t { ingress, egress };
@@ -22,10 +32,11 @@ enum class VolumeType : std::uint8_t { standard, ssd };
 
 /// Every value, in declaration order: for filters, metrics and documents.
 inline constexpr VmStatus all_vm_statuses[] = {VmStatus::creating, VmStatus::running,
-                                               VmStatus::error, VmStatus::deleting};
+                                               VmStatus::error,    VmStatus::deleting,
+                                               VmStatus::pending,  VmStatus::deleted};
 inline constexpr VolumeStatus all_volume_statuses[] = {
     VolumeStatus::creating, VolumeStatus::available, VolumeStatus::in_use, VolumeStatus::error,
-    VolumeStatus::deleting};
+    VolumeStatus::deleting, VolumeStatus::pending,   VolumeStatus::deleted};
 inline constexpr TaskState all_task_states[] = {TaskState::pending, TaskState::started,
                                                 TaskState::success, TaskState::failure,
                                                 TaskState::revoked};
@@ -78,6 +89,7 @@ struct SecurityGroup {
   std::string id, name, environment_id, description;
   std::vector<SecurityRule> rules;
   TimePoint created_at, updated_at;
+  std::optional<std::string> rules_text;  // free-form rules, kept as given (see the spec)
   friend bool operator==(const SecurityGroup&, const SecurityGroup&) = default;
 };
 
@@ -94,6 +106,7 @@ struct Vm {
   std::optional<std::string> error;       // why the creation failed
   std::string task_id;                    // the latest task (create, then delete)
   TimePoint created_at, updated_at;
+  std::string instance_type;  // as given at creation; empty when none was
   friend bool operator==(const Vm&, const Vm&) = default;
 };
 
@@ -146,6 +159,9 @@ struct SecurityGroupSpec {
   std::string environment_id;
   std::string description;
   std::vector<SecurityRuleSpec> rules;
+  /// Rules as free text (a JSON document, say), kept and returned as given, never enforced: the
+  /// original dialect's `rules`. At most 65536 characters.
+  std::optional<std::string> rules_text;
 };
 
 struct VmSpec {
@@ -155,6 +171,7 @@ struct VmSpec {
   std::int64_t memory_mb = 1024;  // 128..1048576
   std::string image = "ubuntu-22.04";
   std::vector<std::string> security_group_ids;
+  std::string instance_type;  // a free-form size name ("t3.micro"), 0..50 characters
 };
 
 struct VolumeSpec {
@@ -162,6 +179,9 @@ struct VolumeSpec {
   std::string environment_id;
   std::int64_t size_gb = 10;  // 1..16384
   VolumeType volume_type = VolumeType::standard;
+  /// A VM of the same environment to attach the volume to once it is created; the creation
+  /// fails if that VM is not running then (or has 16 volumes already).
+  std::optional<std::string> vm_id;
 };
 
 // ---- listing ----

@@ -7,14 +7,16 @@
 
 #include "mockcloud/error.hpp"
 #include "mockcloud/faults.hpp"
+#include "mockcloud/model.hpp"
 #include "mockcloud/resources.hpp"
 
 namespace mockcloud {
 
-std::vector<FieldError> validate(const EnvironmentSpec& spec);
-std::vector<FieldError> validate(const SecurityGroupSpec& spec);
-std::vector<FieldError> validate(const VmSpec& spec);
-std::vector<FieldError> validate(const VolumeSpec& spec);
+/// Under `model`'s name rule (and, for a security group, its scope).
+std::vector<FieldError> validate(const EnvironmentSpec& spec, const CloudModel& model = {});
+std::vector<FieldError> validate(const SecurityGroupSpec& spec, const CloudModel& model = {});
+std::vector<FieldError> validate(const VmSpec& spec, const CloudModel& model = {});
+std::vector<FieldError> validate(const VolumeSpec& spec, const CloudModel& model = {});
 std::vector<FieldError> validate(const FaultSpec& spec);
 
 }  // namespace mockcloud

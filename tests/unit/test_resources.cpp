@@ -45,12 +45,16 @@ TEST_SUITE("resources") {
     round_trip<VmStatus>({{VmStatus::creating, "creating"},
                           {VmStatus::running, "running"},
                           {VmStatus::error, "error"},
-                          {VmStatus::deleting, "deleting"}});
+                          {VmStatus::deleting, "deleting"},
+                          {VmStatus::pending, "pending"},
+                          {VmStatus::deleted, "deleted"}});
     round_trip<VolumeStatus>({{VolumeStatus::creating, "creating"},
                               {VolumeStatus::available, "available"},
                               {VolumeStatus::in_use, "in-use"},
                               {VolumeStatus::error, "error"},
-                              {VolumeStatus::deleting, "deleting"}});
+                              {VolumeStatus::deleting, "deleting"},
+                              {VolumeStatus::pending, "pending"},
+                              {VolumeStatus::deleted, "deleted"}});
     round_trip<TaskState>({{TaskState::pending, "PENDING"},
                            {TaskState::started, "STARTED"},
                            {TaskState::success, "SUCCESS"},
@@ -87,8 +91,11 @@ TEST_SUITE("resources") {
                                                            "error", "created_at", "eta",
                                                            "finished_at"});
     CHECK(member_names<VolumeSpec>() ==
-          std::vector<std::string>{"name", "environment_id", "size_gb", "volume_type"});
-    CHECK(member_names<Vm>().size() == 15u);
+          std::vector<std::string>{"name", "environment_id", "size_gb", "volume_type", "vm_id"});
+    CHECK(member_names<Vm>().size() == 16u);
+    CHECK(member_names<CloudModel>() == std::vector<std::string>{"ids", "keep_deleted",
+                                                                 "security_groups", "names",
+                                                                 "name_rule", "pending_stage"});
   }
 
   TEST_CASE("unknown wire names give nullopt") {
