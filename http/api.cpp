@@ -7,6 +7,7 @@
 #include "access_log.hpp"
 #include "json_io.hpp"
 #include "mockcloud/random.hpp"
+#include "original/routes.hpp"
 
 namespace mockcloud::http {
 namespace {
@@ -52,20 +53,44 @@ bool json_media_type(std::string_view content_type) {
 
 }  // namespace
 
-Api::Api(ResourceManager& manager) : manager_(manager), support_(manager) {
-  add_service_routes(router_);
-  add_environment_routes(router_);
-  add_security_group_routes(router_);
-  add_vm_routes(router_);
-  add_volume_routes(router_);
-  add_task_routes(router_);
+Api::Api(ResourceManager& manager, WireDialect dialect)
+    : manager_(manager), dialect_(dialect), support_(manager) {
+  if (dialect == WireDialect::original) {
+    original::add_service_routes(router_);
+    add_docs_routes(router_);
+    original::add_routes(router_);
+    original::add_task_routes(router_);
+  } else {
+    add_service_routes(router_);
+    add_environment_routes(router_);
+    add_security_group_routes(router_);
+    add_vm_routes(router_);
+    add_volume_routes(router_);
+    add_task_routes(router_);
+  }
   add_control_routes(router_);
   metrics_.allocate(router_.routes().size());
 }
 
 const std::string& Api::openapi_document() {
-  std::call_once(openapi_once_, [this] { openapi_ = build_openapi_document(router_); });
+  std::call_once(openapi_once_, [this] {
+    openapi_ = dialect_ == WireDialect::original ? original::build_openapi_document(router_)
+                                                 : build_openapi_document(router_);
+  });
   return openapi_;
+}
+
+bool Api::redirected(const Request& request, const Route& route, Response& response) const {
+  const std::string_view target = request.target;
+  const auto q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  const bool slash = path.size() > 1 && path.back() == '/';
+  if (slash == route.collection) return false;
+  response.status = 307;
+  response.location.assign(slash ? path.substr(0, path.size() - 1) : path);
+  if (!slash) response.location += '/';
+  if (q != std::string_view::npos) response.location.append(target.substr(q));
+  return true;
 }
 
 void Api::record_rejected(const Response& response, std::chrono::nanoseconds duration) {
@@ -183,6 +208,7 @@ void Api::dispatch(const Request& request, Response& response, const Route*& mat
   }
   const Route& route = *match.route;
   matched = &route;
+  if (dialect_ == WireDialect::original && redirected(request, route, response)) return;
   if (api) {
     // A route fault may name the concrete path or the template ("GET /api/v1/vms/{id}").
     thread_local std::string key;

@@ -12,6 +12,7 @@
 
 #include "message.hpp"
 #include "metrics.hpp"
+#include "mockcloud/http/server.hpp"
 #include "mockcloud/manager.hpp"
 #include "mockcloud/server_support.hpp"
 #include "router.hpp"
@@ -20,8 +21,8 @@ namespace mockcloud::http {
 
 class Api {
  public:
-  /// Builds the route table of docs/http-api.md. The manager must outlive the Api.
-  explicit Api(ResourceManager& manager);
+  /// Builds the route table of the dialect. The manager must outlive the Api.
+  explicit Api(ResourceManager& manager, WireDialect dialect = WireDialect::mockcloud);
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
 
@@ -34,6 +35,7 @@ class Api {
   }
 
   ResourceManager& manager() const noexcept { return manager_; }
+  WireDialect dialect() const noexcept { return dialect_; }
   /// Route faults, injected latency and durable acknowledgements.
   ServerSupport& support() noexcept { return support_; }
   /// The route table; add routes before serving.
@@ -80,7 +82,12 @@ class Api {
     std::string body, location;
   };
 
+  /// The original dialect's redirect of a collection spelled without its trailing slash (and of
+  /// an item spelled with one), as FastAPI answers it: 307 to the other spelling.
+  bool redirected(const Request& request, const Route& route, Response& response) const;
+
   ResourceManager& manager_;
+  const WireDialect dialect_;
   ServerSupport support_;
   Router router_;
   std::size_t max_json_depth_ = 64;
@@ -104,7 +111,11 @@ void add_security_group_routes(Router& router);
 void add_vm_routes(Router& router);
 void add_volume_routes(Router& router);
 void add_task_routes(Router& router);
+void add_task_list_route(Router& router);
+/// /health and add_docs_routes.
 void add_service_routes(Router& router);
+/// /openapi.json, /docs, /redoc and their assets, /metrics.
+void add_docs_routes(Router& router);
 void add_control_routes(Router& router);
 
 }  // namespace mockcloud::http

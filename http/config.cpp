@@ -144,6 +144,17 @@ const StartupSetting startup_settings[] = {
      [](std::string_view text, Config& c) {
        c.seed = parse_integer<std::uint64_t>(text, 0, UINT64_MAX, "an unsigned 64-bit integer");
      }},
+    {"dialect",
+     "mockcloud | original: this service's API (the default), or the Python Mock Cloud API's "
+     "wire format and rules (docs/original-dialect.md)",
+     [](std::string_view text, Config& c) {
+       if (text == "mockcloud")
+         c.server.dialect = WireDialect::mockcloud;
+       else if (text == "original")
+         c.server.dialect = WireDialect::original;
+       else
+         throw std::invalid_argument("expected mockcloud or original");
+     }},
     {"clock", "system | virtual (default system)",
      [](std::string_view text, Config& c) {
        if (text == "system")

@@ -170,6 +170,10 @@ std::string enum_expected_message() {
   return msg;
 }
 
+/// pydantic's parsing of a string as an integer: surrounding whitespace, an optional sign,
+/// decimal digits; nullopt otherwise (or beyond 64 bits).
+std::optional<std::int64_t> parse_lax_integer(std::string_view s);
+
 /// A request body parsed as a JSON object, allocated from a small local buffer first, so that a
 /// typical body costs no heap allocation.
 class BodyDocument {

@@ -1,6 +1,7 @@
 // Mapping request bodies onto the library's specs. Only JSON types are checked here; every rule
 // about values (ranges, formats, names) is the library's.
 #include <boost/json/parser.hpp>
+#include <charconv>
 
 #include <cmath>
 #include <limits>
@@ -133,6 +134,17 @@ std::vector<PathElement> ObjectReader::loc(std::string_view key) const {
   auto l = base_;
   l.emplace_back(std::string(key));
   return l;
+}
+
+std::optional<std::int64_t> parse_lax_integer(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\n\r");
+  if (first == std::string_view::npos) return std::nullopt;
+  s = s.substr(first, s.find_last_not_of(" \t\n\r") - first + 1);
+  if (s.front() == '+') s.remove_prefix(1);
+  std::int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
+  return v;
 }
 
 const json::value* ObjectReader::find(std::string_view key) const {

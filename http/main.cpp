@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
   ManagerOptions options;
   options.seed = config.seed;
   options.settings = config.settings;
+  if (config.server.dialect == http::WireDialect::original) options.model = CloudModel::original();
   options.on_task_settled = [](const Task& task) { http::log::task_settled(task); };
   if (!config.assets_dir.empty()) http::set_assets_dir(config.assets_dir);
   std::unique_ptr<ResourceManager> manager_ptr;
@@ -83,9 +84,10 @@ int main(int argc, char** argv) {
                config.server.port, e.what());
     return 1;
   }
-  fmt::print("mockcloud-server listening on {} (seed {}, clock {}{}{})\n", server.url(),
-             manager.seed(), to_string(clock->mode()), config.data_dir.empty() ? "" : ", data dir ",
-             config.data_dir);
+  fmt::print("mockcloud-server listening on {} (seed {}, clock {}{}{}{})\n", server.url(),
+             manager.seed(), to_string(clock->mode()),
+             config.server.dialect == http::WireDialect::original ? ", dialect original" : "",
+             config.data_dir.empty() ? "" : ", data dir ", config.data_dir);
   std::fflush(stdout);
   // The log writes to stdout too, after the start-up line: a client waits for that line.
   http::log::configure(config.log_level, config.log_format);

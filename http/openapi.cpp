@@ -13,6 +13,7 @@
 #include <string>
 
 #include "mockcloud/settings.hpp"
+#include "openapi.hpp"
 #include "route_docs.hpp"
 #include "service.hpp"
 #include "wire.hpp"
@@ -111,6 +112,25 @@ constexpr std::string_view schemas_json = R"json({
   }
 }
 })json";
+
+}  // namespace
+
+std::string title_of(std::string_view field) {
+  std::string title(field);
+  bool start = true;
+  for (auto& c : title) {
+    if (c == '_') {
+      c = ' ';
+      start = true;
+    } else if (start) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+      start = false;
+    }
+  }
+  return title;
+}
+
+namespace {
 
 json::value ref(std::string_view schema) {
   return json::object{{"$ref", "#/components/schemas/" + std::string(schema)}};
@@ -367,14 +387,16 @@ json::object operation_of(const Route& route) {
     if (open == std::string_view::npos) break;
     const auto close = rest.find('}', open);
     const auto name = rest.substr(open + 1, close - open - 1);
-    parameters.push_back(json::object{
-        {"name", name},
-        {"in", "path"},
-        {"required", true},
-        {"description", name == "file"
-                            ? "One of swagger-ui.css, swagger-ui-bundle.js, redoc.standalone.js"
-                            : "An id; one that matches nothing, well-formed or not, is a 404"},
-        {"schema", json::object{{"type", "string"}}}});
+    json::object parameter{{"name", name}, {"in", "path"}, {"required", true}};
+    if (route.doc.integer_ids) {
+      parameter["schema"] = json::object{{"type", "integer"}, {"title", title_of(name)}};
+    } else {
+      parameter["description"] =
+          name == "file" ? "One of swagger-ui.css, swagger-ui-bundle.js, redoc.standalone.js"
+                         : "An id; one that matches nothing, well-formed or not, is a 404";
+      parameter["schema"] = json::object{{"type", "string"}};
+    }
+    parameters.push_back(std::move(parameter));
     rest = rest.substr(close + 1);
   }
   for (const auto& q : route.doc.query)
@@ -437,25 +459,9 @@ json::object operation_of(const Route& route) {
   return op;
 }
 
-/// How the document spells a route's path: a collection, a path with items right below it
-/// (`/api/v1/vms` and `/api/v1/vms/{id}`), with the trailing slash that clients send
-/// (`/api/v1/vms/`), so that a validator matching requests exactly against the document's paths
-/// does not take `GET /api/v1/vms/` for `GET /api/v1/vms/{id}` with an empty id; any other path as
-/// the route table spells it. The router answers both spellings of every path.
-std::string documented_path(const Router& router, std::string_view path) {
-  for (const auto& other : router.routes()) {
-    const std::string_view p = other.path;
-    if (p.size() > path.size() + 2 && p.starts_with(path) && p[path.size()] == '/' &&
-        p[path.size() + 1] == '{' && p.back() == '}' &&
-        p.find('/', path.size() + 1) == std::string_view::npos)
-      return std::string(path) + '/';
-  }
-  return std::string(path);
-}
-
 }  // namespace
 
-std::string build_openapi_document(const Router& router) {
+json::object own_schemas() {
   json::object schemas = json::parse(schemas_json).as_object();
   add_described(
       schemas,
@@ -464,14 +470,36 @@ std::string build_openapi_document(const Router& router) {
                            FaultSpec>{});
   schemas["Settings"] = settings_schema(false);
   schemas["SettingsPatch"] = settings_schema(true);
+  return schemas;
+}
 
+json::object shared_schemas() {
+  json::object own = own_schemas();
+  json::object shared;
+  for (std::string_view name :
+       {"ErrorDetail", "ValidationError", "HTTPValidationError", "Timestamp", "Id", "Reset",
+        "Clock", "ClockAdvance", "ClockAdvanced", "Task", "Fault", "FaultCreate", "Settings",
+        "SettingsPatch"})
+    shared[name] = own[name];
+  return shared;
+}
+
+std::string build_openapi_document(const Router& router) {
+  return render_document(router, own_schemas(), {"mockcloud", MOCKCLOUD_VERSION, description});
+}
+
+std::string render_document(const Router& router, json::object schemas, const DocumentInfo& info) {
   json::object paths;
   std::vector<std::string_view> tags;
   for (const auto& route : router.routes()) {
     std::string method(route.method);
     for (auto& c : method)
       c = static_cast<char>(c - 'A' + 'a');
-    auto& entry = paths[documented_path(router, route.path)];
+    // A collection with the trailing slash that clients send (`/api/v1/vms/`), so that a
+    // validator matching requests exactly against the document's paths does not take
+    // `GET /api/v1/vms/` for `GET /api/v1/vms/{id}` with an empty id. The router answers both
+    // spellings of every path.
+    auto& entry = paths[Router::documented_path(route)];
     if (!entry.is_object()) entry.emplace_object();
     entry.as_object()[method] = operation_of(route);
     if (std::find(tags.begin(), tags.end(), route.tag) == tags.end()) tags.push_back(route.tag);
@@ -523,9 +551,9 @@ std::string build_openapi_document(const Router& router) {
                                           json::object{{"schema", ref("ErrorDetail")}}}}}}}}}};
 
   json::object doc{{"openapi", "3.1.0"},
-                   {"info", json::object{{"title", "mockcloud"},
-                                         {"version", MOCKCLOUD_VERSION},
-                                         {"description", description}}},
+                   {"info", json::object{{"title", info.title},
+                                         {"version", info.version},
+                                         {"description", info.description}}},
                    {"tags", std::move(tag_list)},
                    {"paths", std::move(paths)},
                    {"components", std::move(components)}};

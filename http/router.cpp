@@ -25,7 +25,20 @@ bool split(std::string_view path, std::array<std::string_view, N>& out, std::siz
   return true;
 }
 
+// Whether `item` is `collection` followed by one parameter segment ("/api/v1/vms/{id}").
+bool is_item_of(std::string_view item, std::string_view collection) {
+  return item.size() > collection.size() + 2 && item.starts_with(collection) &&
+         item[collection.size()] == '/' && item[collection.size() + 1] == '{' &&
+         item.back() == '}' && item.find('/', collection.size() + 1) == std::string_view::npos;
+}
+
 }  // namespace
+
+std::string Router::documented_path(const Route& route) {
+  std::string path(route.path);
+  if (route.collection) path += '/';
+  return path;
+}
 
 void Router::add(const Route& route) {
   Compiled c;
@@ -38,6 +51,15 @@ void Router::add(const Route& route) {
     throw std::invalid_argument("too many parameters: " + std::string(route.path));
   routes_.push_back(route);
   compiled_.push_back(c);
+  Route& added = routes_.back();
+  for (auto& other : routes_) {
+    if (is_item_of(other.path, added.path)) added.collection = true;
+    if (is_item_of(added.path, other.path)) other.collection = true;
+  }
+  for (auto& other : routes_)  // every method of a path alike
+    if (other.path == added.path) other.collection = other.collection || added.collection;
+  for (auto& other : routes_)
+    if (other.path == added.path) added.collection = added.collection || other.collection;
 }
 
 std::string_view Router::normalize(std::string_view target, std::string_view& query) {

@@ -64,6 +64,7 @@ struct RouteDoc {
   bool body_required = true;
   std::span<const QueryParam> query{};
   std::span<const Reply> replies{};
+  bool integer_ids = false;  // the path parameters are integers (the original dialect's)
 };
 
 struct Route {
@@ -75,6 +76,9 @@ struct Route {
   Handler handler = nullptr;
   bool creates = false;  // a creating POST: honours Idempotency-Key
   RouteDoc doc{};        // for the OpenAPI document; every route of the Api has one
+  /// A collection: a path with items right below it (`/api/v1/vms` beside `/api/v1/vms/{id}`),
+  /// which documents and clients spell with a trailing slash. Set by the Router.
+  bool collection = false;
 };
 
 class Router {
@@ -87,6 +91,9 @@ class Router {
     add(route);
   }
   const std::vector<Route>& routes() const noexcept { return routes_; }
+  /// The spelling of a route's path that documents and clients use: a collection's with the
+  /// trailing slash (`/api/v1/vms/`), any other as the table spells it.
+  static std::string documented_path(const Route& route);
 
   enum class Outcome { found, method_not_allowed, not_found };
   struct Match {

@@ -212,10 +212,14 @@ void add_volume_routes(Router& router) {
              {.replies = detach_volume_replies});
 }
 
+void add_task_list_route(Router& router) {
+  router.add({"GET", "/api/v1/tasks", "list_tasks", "tasks", "List tasks", list_tasks},
+             {.query = task_query, .replies = list_task_replies});
+}
+
 void add_task_routes(Router& router) {
   constexpr std::string_view tag = "tasks";
-  router.add({"GET", "/api/v1/tasks", "list_tasks", tag, "List tasks", list_tasks},
-             {.query = task_query, .replies = list_task_replies});
+  add_task_list_route(router);
   router.add({"GET", "/api/v1/tasks/{id}", "get_task", tag, "Get a task", get_task},
              {.replies = get_task_replies});
 }

@@ -199,9 +199,13 @@ constexpr Reply delete_fault_replies[] = {{204, "", "Removed"},
 }  // namespace
 
 void add_service_routes(Router& router) {
-  constexpr std::string_view tag = "service";
-  router.add({"GET", "/health", "health", tag, "Health, version, clock and counts", health},
+  router.add({"GET", "/health", "health", "service", "Health, version, clock and counts", health},
              {.replies = health_replies});
+  add_docs_routes(router);
+}
+
+void add_docs_routes(Router& router) {
+  constexpr std::string_view tag = "service";
   router.add({"GET", "/openapi.json", "openapi", tag, "This OpenAPI document", get_openapi},
              {.replies = openapi_replies});
   router.add({"GET", "/docs", "swagger_ui", tag, "Swagger UI for this document", swagger_ui_page},

@@ -54,7 +54,7 @@ std::uint64_t ticks_for(std::chrono::milliseconds timeout, std::chrono::millisec
 detail::ServerState::ServerState(ResourceManager& manager, ServerOptions o)
     : options(std::move(o)),
       thread_count(resolve_threads(options.threads)),
-      api(manager),
+      api(manager, options.dialect),
       sweep_period(std::clamp<std::chrono::milliseconds>(options.idle_timeout / 4, 10ms, 1000ms)),
       idle_ticks(ticks_for(options.idle_timeout, sweep_period)),
       linger_ticks(ticks_for(

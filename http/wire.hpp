@@ -100,6 +100,10 @@ struct JsonWriter {
   static void value(std::string& out, TimePoint t) { write_time(out, t); }
   static void value(std::string& out, const Cidr& c) { write_string(out, c.to_string()); }
   static void value(std::string& out, Ipv4Address a) { write_string(out, a.to_string()); }
+  /// A type that writes itself (a dialect's own spelling of a value).
+  template <class T>
+  requires requires(const T& v, std::string& o) { v.write_json(o); }
+  static void value(std::string& out, const T& v) { v.write_json(out); }
   template <class E>
   requires std::is_enum_v<E>
   static void value(std::string& out, E e) {
@@ -241,6 +245,7 @@ struct SpecReader {
     return true;
   }
   static bool field(ObjectReader& r, std::string_view key, bool required, std::int64_t& out) {
+    if (lax(r, key, out)) return true;
     r.integer(key, out, required);
     return true;
   }
@@ -249,8 +254,36 @@ struct SpecReader {
     return true;
   }
   static bool field(ObjectReader& r, std::string_view key, bool, std::optional<std::int64_t>& out) {
+    std::int64_t v = 0;
+    if (lax(r, key, v)) {
+      out = v;
+      return true;
+    }
     r.nullable_integer(key, out);
     return true;
+  }
+  /// pydantic's lax integers, for a dialect that asks for them (`lax_integers`): a string of
+  /// digits ("42", " -7 ") or a boolean is an integer. True when it handled the member.
+  static bool lax(ObjectReader& r, std::string_view key, std::int64_t& out) {
+    if constexpr (requires { Dialect::lax_integers; }) {
+      if constexpr (Dialect::lax_integers) {
+        const auto* v = r.find(key);
+        if (v == nullptr || !(v->is_string() || v->is_bool())) return false;
+        if (v->is_bool()) {
+          out = v->get_bool() ? 1 : 0;
+          return true;
+        }
+        if (auto i = parse_lax_integer(v->get_string()))
+          out = *i;
+        else
+          r.errors().add(r.loc(key),
+                         "Input should be a valid integer, unable to parse string as an integer",
+                         "int_parsing");
+        return true;
+      }
+    }
+    (void)r, (void)key, (void)out;
+    return false;
   }
   static bool field(ObjectReader& r, std::string_view key, bool, std::optional<double>& out) {
     r.nullable_number(key, out);

@@ -24,6 +24,11 @@ class ResourceManager;
 
 namespace mockcloud::http {
 
+/// The wire format served: this service's own (docs/http-api.md), or the Python Mock Cloud
+/// API's (docs/original-dialect.md), whose rules the manager should follow too
+/// (ManagerOptions::model = CloudModel::original()).
+enum class WireDialect : std::uint8_t { mockcloud, original };
+
 struct ServerOptions {
   /// An IP address to listen on ("127.0.0.1", "0.0.0.0", "::1") or "localhost".
   std::string host = "127.0.0.1";
@@ -47,6 +52,7 @@ struct ServerOptions {
   /// serialized origins ("http://localhost:3000"), or {"*"} for every origin (the default, like
   /// the original service); empty for none (no CORS headers, OPTIONS is a 405).
   std::vector<std::string> cors_origins{"*"};
+  WireDialect dialect = WireDialect::mockcloud;
 };
 
 /// Serves the manager over HTTP/1.1. The manager must outlive the server.
