@@ -59,9 +59,13 @@ class ProxyMatcher {
 /// Records every request the suite sends and its response; once the servers have stopped and
 /// their logs say which route each request ran (`evaluate`), checks each response against the
 /// document, and each request against the document's paths as a validation proxy matches them.
+/// `unrouted`: the responses (OpenAPI response objects, by status) of an unknown path (404) and of
+/// a method the path lacks (405), for a document without components.responses NotFound and
+/// MethodNotAllowed; the document's own win.
 class Checker {
-  constructor(doc) {
+  constructor(doc, { unrouted = {} } = {}) {
     this.doc = doc;
+    this.unrouted = unrouted;
     const rewritten = JSON.parse(
       JSON.stringify(doc).replaceAll('"#/components/schemas/', `"${COMPONENTS_ID}#/$defs/`));
     this.rewritten = rewritten;
@@ -70,9 +74,10 @@ class Checker {
     this.ajv.addSchema({ $id: COMPONENTS_ID, $defs: rewritten.components.schemas });
     this.compiled = new Map();
     this.proxy = new ProxyMatcher(doc.paths);
-    // The route table spells a collection without the trailing slash the document gives it.
-    this.documented = new Map(
-      Object.keys(doc.paths).map((p) => [p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p, p]));
+    // The route table spells a collection without the trailing slash the document gives it, or
+    // (a dialect whose routes are spelt so) with it.
+    this.documented = new Map(Object.keys(doc.paths).flatMap(
+      (p) => (p.length > 1 && p.endsWith('/') ? [[p.slice(0, -1), p], [p, p]] : [[p, p]])));
     this.records = [];
     this.covered = new Set();
     this.failures = [];
@@ -155,9 +160,11 @@ class Checker {
     if (!op) {
       // No operation: an unknown path (404) or a method the path lacks (405).
       const known = r.status === 405;
-      response = this.rewritten.components.responses[known ? 'MethodNotAllowed' : 'NotFound'];
+      const name = known ? 'MethodNotAllowed' : 'NotFound';
+      response = (this.rewritten.components.responses || {})[name] || this.unrouted[r.status];
       if (r.status !== 404 && r.status !== 405) problems.push(`no operation, status ${r.status}`);
       if (known && !r.headers['allow']) problems.push('405 without Allow');
+      if (!response) problems.push(`the document has no response ${name}`);
     } else {
       response = op.responses[String(r.status)];
       if (response) {
@@ -168,12 +175,13 @@ class Checker {
         problems.push(`status ${r.status} is not listed for ${op.operationId}`);
         response = op.responses.default;
       }
-      for (const name of Object.keys(response.headers || {}))
+      if (!response) problems.push(`no default response for ${op.operationId}`);
+      for (const name of Object.keys((response && response.headers) || {}))
         if (!(name.toLowerCase() in r.headers)) problems.push(`header ${name} missing`);
     }
-    if (!response.content) {
+    if (response && !response.content) {
       if (r.body.length !== 0) problems.push('a body where the document gives none');
-    } else {
+    } else if (response) {
       const media = (r.headers['content-type'] || '').split(';')[0].trim();
       const content = response.content[media];
       if (!content) {
@@ -219,4 +227,55 @@ class Checker {
   }
 }
 
-module.exports = { ProxyMatcher, Checker };
+/// Request id -> {route, status}, from the request lines of servers logging JSON lines.
+function requestRoutes(lines) {
+  const routes = new Map();
+  for (const line of lines) {
+    if (!line.startsWith('{')) continue;
+    const e = JSON.parse(line);
+    if (e.event === 'request') routes.set(e.request_id, { route: e.route, status: e.status });
+  }
+  return routes;
+}
+
+/// The routes that every dialect has alike, each of their statuses once: /docs, /redoc and their
+/// assets, /metrics, and the test control (/_mock: reset, settings, clock, faults). `A` and `B`
+/// send a request to a server started with `--clock virtual`, and to one with `--clock system`
+/// and no assets, and record it with a Checker: (method, target, expected status, options).
+/// Leaves A with its state reset, worker_failure_rate 0 and no fault.
+async function exerciseCommonRoutes(A, B) {
+  await A('GET', '/docs', 200);
+  await A('GET', '/redoc', 200);
+  await A('GET', '/docs/assets/swagger-ui.css', 200);
+  await A('GET', '/docs/assets/swagger-ui-bundle.js', 200);
+  await A('GET', '/docs/assets/redoc.standalone.js', 200);
+  await A('GET', '/docs/assets/secrets.txt', 404);
+  await A('GET', '/metrics', 200);
+  await B('GET', '/docs', 503);
+  await B('GET', '/redoc', 503);
+  await B('GET', '/docs/assets/swagger-ui.css', 404);
+
+  await A('POST', '/_mock/reset', 422, { body: { seed: -1 } });
+  await A('POST', '/_mock/reset', 204, { body: { seed: 42 } });
+  await A('POST', '/_mock/reset', 204);
+  await A('GET', '/_mock/config', 200);
+  await A('PATCH', '/_mock/config', 422, { body: { worker_failure_rate: 2 } });
+  await A('PATCH', '/_mock/config', 422, { body: { vm_creation_time_min: 100 } });
+  await A('PATCH', '/_mock/config', 200, { body: { worker_failure_rate: 0 } });
+  await A('GET', '/_mock/clock', 200);
+  await A('POST', '/_mock/clock/advance', 422, { body: { seconds: -1 } });
+  await A('POST', '/_mock/clock/advance', 422, { body: {} });
+  await A('POST', '/_mock/clock/advance', 200, { body: { seconds: 1 } });
+  await B('POST', '/_mock/clock/advance', 409, { body: { seconds: 1 } });
+  const fault = (await A('POST', '/_mock/faults/', 201, {
+    body: { operation: 'vm.create', fail_next: 1 } })).json;
+  await A('POST', '/_mock/faults/', 201, { body: { latency_ms: 0 } });
+  await A('POST', '/_mock/faults/', 422, { body: { operation: 'vm.create' } });
+  await A('POST', '/_mock/faults/', 422, { body: { route: 'GET /x', status: 200 } });
+  await A('GET', '/_mock/faults/', 200);
+  await A('DELETE', `/_mock/faults/${fault.id}`, 204);
+  await A('DELETE', `/_mock/faults/${fault.id}`, 404);
+  await A('DELETE', '/_mock/faults/', 204);
+}
+
+module.exports = { ProxyMatcher, Checker, requestRoutes, exerciseCommonRoutes };

@@ -83,8 +83,9 @@ function startServer(args = [], env = {}) {
 }
 
 /// One request: {status, headers (lower-case), body (text), json (parsed or undefined)}.
-async function request(base, method, target, { body, headers = {} } = {}) {
-  const init = { method, headers: { ...headers } };
+/// `redirect`: fetch's redirect mode, 'follow' unless given ('manual' answers a 3xx as it is).
+async function request(base, method, target, { body, headers = {}, redirect = 'follow' } = {}) {
+  const init = { method, headers: { ...headers }, redirect };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     if (!init.headers['content-type']) init.headers['content-type'] = 'application/json';

@@ -8,7 +8,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { npmModule, startServer, request } = require('./common.js');
-const { ProxyMatcher, Checker } = require('./checker.js');
+const { ProxyMatcher, Checker, requestRoutes, exerciseCommonRoutes } = require('./checker.js');
 
 const SwaggerParser = npmModule('@apidevtools/swagger-parser');
 
@@ -70,42 +70,10 @@ test('the OpenAPI document is valid and every response matches it', async (t) =>
   const B = (method, target, expect, opts = {}) =>
     send(b, method, target, opts).then((r) => c.check(r, expect, opts));
 
-  // ---- service ----
+  // ---- service and test control ----
   c.check(docResponse, 200);
   await A('GET', '/health', 200);
-  await A('GET', '/docs', 200);
-  await A('GET', '/redoc', 200);
-  await A('GET', '/docs/assets/swagger-ui.css', 200);
-  await A('GET', '/docs/assets/swagger-ui-bundle.js', 200);
-  await A('GET', '/docs/assets/redoc.standalone.js', 200);
-  await A('GET', '/docs/assets/secrets.txt', 404);
-  await A('GET', '/metrics', 200);
-  await B('GET', '/docs', 503);
-  await B('GET', '/redoc', 503);
-  await B('GET', '/docs/assets/swagger-ui.css', 404);
-
-  // ---- test control ----
-  await A('POST', '/_mock/reset', 422, { body: { seed: -1 } });
-  await A('POST', '/_mock/reset', 204, { body: { seed: 42 } });
-  await A('POST', '/_mock/reset', 204);
-  await A('GET', '/_mock/config', 200);
-  await A('PATCH', '/_mock/config', 422, { body: { worker_failure_rate: 2 } });
-  await A('PATCH', '/_mock/config', 422, { body: { vm_creation_time_min: 100 } });
-  await A('PATCH', '/_mock/config', 200, { body: { worker_failure_rate: 0 } });
-  await A('GET', '/_mock/clock', 200);
-  await A('POST', '/_mock/clock/advance', 422, { body: { seconds: -1 } });
-  await A('POST', '/_mock/clock/advance', 422, { body: {} });
-  await A('POST', '/_mock/clock/advance', 200, { body: { seconds: 1 } });
-  await B('POST', '/_mock/clock/advance', 409, { body: { seconds: 1 } });
-  const fault = (await A('POST', '/_mock/faults/', 201, {
-    body: { operation: 'vm.create', fail_next: 1 } })).json;
-  await A('POST', '/_mock/faults/', 201, { body: { latency_ms: 0 } });
-  await A('POST', '/_mock/faults/', 422, { body: { operation: 'vm.create' } });
-  await A('POST', '/_mock/faults/', 422, { body: { route: 'GET /x', status: 200 } });
-  await A('GET', '/_mock/faults/', 200);
-  await A('DELETE', `/_mock/faults/${fault.id}`, 204);
-  await A('DELETE', `/_mock/faults/${fault.id}`, 404);
-  await A('DELETE', '/_mock/faults/', 204);
+  await exerciseCommonRoutes(A, B);
 
   // ---- environments ----
   const env = (await A('POST', '/api/v1/environments/', 201, {
@@ -236,13 +204,7 @@ test('the OpenAPI document is valid and every response matches it', async (t) =>
   // The servers stopped, their logs are complete: which route each request ran.
   await a.stop();
   await b.stop();
-  const routes = new Map();
-  for (const line of [...a.lines, ...b.lines]) {
-    if (!line.startsWith('{')) continue;
-    const e = JSON.parse(line);
-    if (e.event === 'request') routes.set(e.request_id, { route: e.route, status: e.status });
-  }
-  c.evaluate(routes);
+  c.evaluate(requestRoutes([...a.lines, ...b.lines]));
 
   await t.test(`${c.count} responses match the document`, () => {
     assert.deepEqual(c.failures, []);
