@@ -16,7 +16,8 @@ const ANNOTATIONS = new Set(['title', 'description', 'examples', 'example', '$co
 function stable(value) {
   if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;
   if (value && typeof value === 'object')
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${stable(value[k])}`).join(',')}}`;
+    return `{${Object.keys(value).sort()
+      .map((k) => `${JSON.stringify(k)}:${stable(value[k])}`).join(',')}}`;
   return JSON.stringify(value);
 }
 
@@ -46,11 +47,15 @@ function branches(schema) {
   }
   if (s.type === 'null') return [{ type: 'null' }];
   // OpenAPI 3.0's boolean exclusive bounds as 3.1's numbers.
-  for (const [exclusive, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']]) {
+  const bounds = [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']];
+  for (const [exclusive, bound] of bounds) {
     if (typeof s[exclusive] === 'boolean') {
-      if (s[exclusive]) s[exclusive] = s[bound];
-      else delete s[exclusive];
-      if (s[exclusive] !== undefined) delete s[bound];
+      if (s[exclusive] && s[bound] !== undefined) {
+        s[exclusive] = s[bound];
+        delete s[bound];
+      } else {
+        delete s[exclusive];
+      }
     }
   }
   if (s.type === 'integer') {
@@ -104,7 +109,8 @@ function schemaDifferences(name, want, got, { extra = [] } = {}) {
     return r;
   };
   if (stable(canonical(rest(want))) !== stable(canonical(rest(got))))
-    out.push(`${name}: the original is ${describe(rest(want))}, the document says ${describe(rest(got))}`);
+    out.push(`${name}: the original is ${describe(rest(want))}, ` +
+             `the document says ${describe(rest(got))}`);
 
   const wantProps = want.properties || {};
   const gotProps = got.properties || {};
