@@ -77,7 +77,9 @@ function startServer(args = [], env = {}) {
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (d) => process.stderr.write(d));
     proc.on('exit', (code) => {
-      if (!started) reject(new Error(`the server exited with ${code} before listening`));
+      if (started) return;
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code} before listening`));
     });
   });
 }
