@@ -77,14 +77,17 @@ function startServer(args = [], env = {}) {
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (d) => process.stderr.write(d));
     proc.on('exit', (code) => {
-      if (!started) reject(new Error(`the server exited with ${code} before listening`));
+      if (started) return;
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code} before listening`));
     });
   });
 }
 
 /// One request: {status, headers (lower-case), body (text), json (parsed or undefined)}.
-async function request(base, method, target, { body, headers = {} } = {}) {
-  const init = { method, headers: { ...headers } };
+/// `redirect`: fetch's redirect mode, 'follow' unless given ('manual' answers a 3xx as it is).
+async function request(base, method, target, { body, headers = {}, redirect = 'follow' } = {}) {
+  const init = { method, headers: { ...headers }, redirect };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     if (!init.headers['content-type']) init.headers['content-type'] = 'application/json';
