@@ -201,6 +201,8 @@ void Api::dispatch(const Request& request, Response& response, const Route*& mat
     return;
   }
   if (match.outcome == Router::Outcome::method_not_allowed) {
+    // As FastAPI: the other spelling of a path is redirected before its methods are looked at.
+    if (dialect_ == WireDialect::original && redirected(request, *match.of_path, response)) return;
     response.status = 405;
     response.allow = std::move(match.allow);
     write_detail(response.body, "Method Not Allowed");

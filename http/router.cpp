@@ -94,6 +94,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
       m.params = params;
       return m;
     }
+    if (m.of_path == nullptr) m.of_path = &route;
     if (m.allow.find(route.method) == std::string::npos) {
       if (!m.allow.empty()) m.allow += ", ";
       m.allow += route.method;

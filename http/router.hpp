@@ -101,6 +101,7 @@ class Router {
     const Route* route = nullptr;
     Params params;
     std::string allow;  // for method_not_allowed: "GET, POST"
+    const Route* of_path = nullptr;  // for method_not_allowed: a route of the path
   };
   /// `path` without the query string; one trailing slash is ignored.
   Match match(std::string_view method, std::string_view path) const;
