@@ -132,7 +132,8 @@ Listing<typename RecordTraits<Record>::Snapshot> Core::list_async(const KindFilt
   detail::Filter match{env};
   if (f.status) match.status = static_cast<std::uint8_t>(*f.status);
   if (f.name)
-    return page_by_name(table<Record>(), names<Record>(), name_keys(envs_, env, *f.name), p, match,
+    return page_by_name(table<Record>(), names<Record>(),
+                        name_keys(envs_, env, *f.name, model_.names == Scope::cloud), p, match,
                         snap);
   const auto status = f.status ? static_cast<int>(*f.status) : -1;
   std::size_t total;

@@ -294,9 +294,16 @@ std::uint32_t Core::intern_message(std::string_view m) {
 
 // ---- operations ----
 
+namespace {
+/// Not settled yet: running, or queued for a worker (CloudModel::pending_stage).
+bool in_flight(TaskState s) {
+  return s == TaskState::started || s == TaskState::pending;
+}
+}  // namespace
+
 bool Core::op_ready(Slot task, std::uint64_t epoch) const {
   std::lock_guard lock(mutex_);
-  return epoch == epoch_ && tasks_[task].state != TaskState::started;
+  return epoch == epoch_ && !in_flight(tasks_[task].state);
 }
 
 Task Core::op_wait(Slot task, std::uint64_t epoch, std::optional<std::chrono::milliseconds> timeout,
@@ -309,7 +316,7 @@ Task Core::op_wait(Slot task, std::uint64_t epoch, std::optional<std::chrono::mi
     if (epoch != epoch_)
       throw Exception(Error::cancelled("cancelled: the ResourceManager was reset"));
     const TaskRecord& t = tasks_[task];
-    if (t.state != TaskState::started) {
+    if (!in_flight(t.state)) {
       settled = true;
       return snapshot(t);
     }
@@ -324,7 +331,7 @@ Task Core::op_wait(Slot task, std::uint64_t epoch, std::optional<std::chrono::mi
     }
     if (timeout) {
       if (settled_cv_.wait_until(lock, deadline) == std::cv_status::timeout &&
-          tasks_[task].state == TaskState::started && epoch == epoch_)
+          in_flight(tasks_[task].state) && epoch == epoch_)
         return snapshot(tasks_[task]);
     } else {
       settled_cv_.wait(lock);
@@ -337,7 +344,7 @@ void Core::op_on_settled(Slot task, std::uint64_t epoch, std::function<void(cons
   {
     std::lock_guard lock(mutex_);
     if (epoch != epoch_ || closing_) return;  // dropped: a future reports broken_promise
-    if (tasks_[task].state == TaskState::started) {
+    if (in_flight(tasks_[task].state)) {
       callbacks_[task].push_back(std::move(cb));
       return;
     }

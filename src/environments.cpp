@@ -162,7 +162,11 @@ Listing<SecurityGroup> Core::list_security_groups(const SecurityGroupFilter& f, 
     env = envs_.find(*f.environment_id);
     if (env == kNone) return {};
   }
-  if (f.name) return page_by_name(sgs_, sg_names_, name_keys(envs_, env, *f.name), p, {env}, snap);
+  // Cloud-wide groups belong to no environment: their names are cloud-wide too (name_scope).
+  const bool cloud_wide = model_.names == Scope::cloud || model_.security_groups == Scope::cloud;
+  if (f.name)
+    return page_by_name(sgs_, sg_names_, name_keys(envs_, env, *f.name, cloud_wide), p, {env},
+                        snap);
   return page_of(sgs_, env == kNone ? sgs_.size() : envs_[env].security_groups, p, {env}, snap);
 }
 

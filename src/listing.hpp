@@ -58,11 +58,15 @@ auto page_by_name(const Table<Record>& table, const NameTable& names,
   return out;
 }
 
-/// The name-table keys for `name` in one environment, or in every live one (env == kNone).
-inline std::vector<NameKey> name_keys(const Table<EnvRecord>& envs, Slot env,
-                                      std::string_view name) {
+/// The name-table keys for `name` in one environment, or in every live one (env == kNone); the
+/// one cloud-wide key when the kind's names are unique across the cloud (Core::name_scope), where
+/// the environment filter is left to the caller's Filter.
+inline std::vector<NameKey> name_keys(const Table<EnvRecord>& envs, Slot env, std::string_view name,
+                                      bool cloud_wide) {
   std::vector<NameKey> keys;
-  if (env != kNone) {
+  if (cloud_wide) {
+    keys.push_back({0, name});
+  } else if (env != kNone) {
     keys.push_back({envs[env].scope, name});
   } else {
     for (Slot s = 0; s < envs.capacity(); ++s)

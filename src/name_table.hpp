@@ -37,8 +37,9 @@ struct NameKey {
 
 class NameTable {
  public:
-  /// Names longer than this are never stored (validation allows 63).
-  static constexpr std::size_t kMaxName = 255;
+  /// Names longer than this are never stored (validation allows 63 bytes, or 100 characters of
+  /// up to 4 bytes each under NameRule::free_text).
+  static constexpr std::size_t kMaxName = 0xffff;
 
   NameTable() : map_(std::size_t{0}, Hash{}, Eq{&bytes_}) {}
   NameTable(const NameTable&) = delete;
@@ -51,7 +52,8 @@ class NameTable {
     auto& part = map_.part(probe.hash);
     if (auto it = part.find(probe); it != part.end()) return it->second;
     const auto offset = static_cast<std::uint32_t>(bytes_.size());
-    bytes_.push_back(static_cast<char>(static_cast<unsigned char>(key.name.size())));
+    bytes_.push_back(static_cast<char>(static_cast<unsigned char>(key.name.size() & 0xff)));
+    bytes_.push_back(static_cast<char>(static_cast<unsigned char>(key.name.size() >> 8)));
     bytes_.append(key.name.begin(), key.name.end());
     return part.emplace(Ref{key.scope, offset, probe.hash}, NameEntry{}).first->second;
   }
@@ -89,7 +91,9 @@ class NameTable {
     const MappedArray<char>* bytes;
     std::string_view name(const Ref& r) const noexcept {
       const char* at = bytes->data() + r.offset;
-      return {at + 1, static_cast<unsigned char>(*at)};
+      const std::size_t size =
+          static_cast<unsigned char>(at[0]) | std::size_t{static_cast<unsigned char>(at[1])} << 8;
+      return {at + 2, size};
     }
     // Stored names are unique by (scope, offset): an insert never meets its equal.
     bool operator()(const Ref& a, const Ref& b) const noexcept {
@@ -107,7 +111,7 @@ class NameTable {
     return static_cast<std::uint32_t>(h ^ (h >> 32));
   }
 
-  MappedArray<char> bytes_;  // [length][bytes] per stored name
+  MappedArray<char> bytes_;  // [length: 2 bytes, little-endian][bytes] per stored name
   Sharded<boost::unordered_flat_map<Ref, NameEntry, Hash, Eq,
                                     HugePageAllocator<std::pair<const Ref, NameEntry>>>>
       map_;

@@ -1,5 +1,7 @@
 #include "validate.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace mockcloud::detail {
@@ -31,8 +33,20 @@ void add(std::vector<FieldError>& out, const Loc& loc, std::string msg, std::str
 void check_length(std::vector<FieldError>& out, const Loc& loc, std::string_view v, std::size_t min,
                   std::size_t max);
 
+/// How many characters (code points) UTF-8 text holds: its bytes but the continuation bytes.
+std::size_t characters(std::string_view v) {
+  return static_cast<std::size_t>(std::count_if(
+      v.begin(), v.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
 void check_name(std::vector<FieldError>& out, const Loc& loc, std::string_view v, NameRule rule) {
-  if (rule == NameRule::free_text) return check_length(out, loc, v, 1, 100);
+  if (rule == NameRule::free_text) {
+    // Characters of any kind, counted as characters: a name of 100 accented letters fits.
+    const std::size_t n = characters(v);
+    if (n < 1) return add(out, loc, "String should have at least 1 character", "string_too_short");
+    if (n > 100) add(out, loc, "String should have at most 100 characters", "string_too_long");
+    return;
+  }
   if (v.empty())
     return add(out, loc, "String should have at least 1 character", "string_too_short");
   if (v.size() > 63)

@@ -1,7 +1,8 @@
 // The handle of an asynchronous operation (create or delete of a VM or a volume).
 //
 // The operation is accepted at once: resource() is the resource as it was then (status
-// `creating` or `deleting`). Its task settles later, when the clock reaches the due time:
+// `creating` or `deleting`; `pending` under a CloudModel with a pending stage, a creation that
+// has not settled either). Its task settles later, when the clock reaches the due time:
 //  - wait() returns the settled Task. Under a SystemClock it blocks; under a VirtualClock it
 //    never waits on real time and throws mockcloud::Exception (ErrorKind::not_settled) when the
 //    clock has not reached the due time yet: advance the clock first.
