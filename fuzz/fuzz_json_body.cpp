@@ -1,6 +1,7 @@
 // JSON bodies into each route's spec mapping: the first byte picks a route, the rest is its
 // body. The body goes through BodyDocument and every read_*_spec directly, then through
-// Api::handle on the picked route (type checks, the library's validation, the handler).
+// Api::handle on the picked route (type checks, the library's validation, the handler), of
+// either dialect.
 #include <cstdint>
 #include <string_view>
 
@@ -11,14 +12,23 @@ namespace {
 
 struct BodyRoute {
   std::string_view method, target;
+  bool original = false;  // a route of the original dialect's Api
 };
 
 // The routes that read a JSON body. The ids are those of fuzz_support.hpp's prime() (seed 42).
 constexpr BodyRoute routes[] = {
-    {"POST", "/api/v1/environments"}, {"POST", "/api/v1/security-groups"},
-    {"POST", "/api/v1/vms"},          {"POST", "/api/v1/volumes"},
-    {"POST", "/_mock/faults"},        {"PATCH", "/_mock/config"},
-    {"POST", "/_mock/clock/advance"}, {"POST", "/_mock/reset"},
+    {"POST", "/api/v1/environments"},
+    {"POST", "/api/v1/security-groups"},
+    {"POST", "/api/v1/vms"},
+    {"POST", "/api/v1/volumes"},
+    {"POST", "/_mock/faults"},
+    {"PATCH", "/_mock/config"},
+    {"POST", "/_mock/clock/advance"},
+    {"POST", "/_mock/reset"},
+    {"POST", "/api/v1/environments/", true},
+    {"POST", "/api/v1/security-groups/", true},
+    {"POST", "/api/v1/vms/", true},
+    {"POST", "/api/v1/volumes/", true},
 };
 
 }  // namespace
@@ -50,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   request.target = route.target;
   request.body = body;
   mockcloud::http::Response response;
-  h.api.handle(request, response);
+  (route.original ? h.original_api : h.api).handle(request, response);
   fuzz::check_response(response);
   return 0;
 }

@@ -12,20 +12,30 @@
 
 namespace fuzz {
 
-inline mockcloud::ManagerOptions manager_options() {
+inline mockcloud::ManagerOptions manager_options(
+    mockcloud::CloudModel model = mockcloud::CloudModel{}) {
   mockcloud::ManagerOptions o;
   o.seed = 42;
+  o.model = model;
   return o;
 }
 
 struct Harness {
-  Harness() : manager(manager_options(), clock), api(manager) { prime(); }
+  Harness()
+      : manager(manager_options(), clock),
+        api(manager),
+        original_manager(manager_options(mockcloud::CloudModel::original()), original_clock),
+        original_api(original_manager, mockcloud::http::WireDialect::original) {
+    prime();
+  }
 
   /// Called before each input: every 1000 inputs, back to the start state.
   void next_input() {
     if (++inputs % 1000 != 0) return;
     manager.reset(42);
     api.clear_caches();
+    original_manager.reset(42);
+    original_api.clear_caches();
     prime();
   }
 
@@ -37,11 +47,22 @@ struct Harness {
     (void)manager.create_security_group({.name = "sg", .environment_id = env->id});
     (void)manager.create_vm({.name = "web", .environment_id = env->id});
     (void)manager.create_volume({.name = "data", .environment_id = env->id, .size_gb = 1});
+    // The same under the original dialect's model: every id is 1 there.
+    auto original_env = original_manager.create_environment({.name = "dev", .cidr = "10.0.0.0/28"});
+    if (!original_env) std::abort();
+    (void)original_manager.create_security_group({.name = "sg"});
+    (void)original_manager.create_vm(
+        {.name = "web", .environment_id = original_env->id, .security_group_ids = {"1"}});
+    (void)original_manager.create_volume(
+        {.name = "data", .environment_id = original_env->id, .size_gb = 1});
   }
 
   mockcloud::VirtualClock clock;
   mockcloud::ResourceManager manager;
   mockcloud::http::Api api;
+  mockcloud::VirtualClock original_clock;
+  mockcloud::ResourceManager original_manager;
+  mockcloud::http::Api original_api;  // --dialect original
   std::size_t inputs = 0;
 };
 
