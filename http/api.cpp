@@ -7,6 +7,7 @@
 #include "access_log.hpp"
 #include "json_io.hpp"
 #include "mockcloud/random.hpp"
+#include "original/respond.hpp"
 #include "original/routes.hpp"
 
 namespace mockcloud::http {
@@ -229,10 +230,16 @@ void Api::dispatch(const Request& request, Response& response, const Route*& mat
   // A body sent as another media type is not read as JSON: FastAPI validates its bytes against
   // the model, which is pydantic's model_attributes_type, and nothing is created.
   if (!route.doc.body.empty() && !request.body.empty() && !json_media_type(request.content_type)) {
+    const std::vector<FieldError> error{{{std::string("body")},
+                                         std::string(type_error_message("model_attributes_type")),
+                                         "model_attributes_type"}};
+    if (dialect_ == WireDialect::original) {
+      original::respond_validation(response, error, nullptr, {request, path, query, match.params},
+                                   request.body);
+      return;
+    }
     response.status = 422;
-    write_field_errors(response.body, {{{std::string("body")},
-                                        std::string(type_error_message("model_attributes_type")),
-                                        "model_attributes_type"}});
+    write_field_errors(response.body, error);
     return;
   }
   const Call call{request, path, query, match.params};

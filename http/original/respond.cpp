@@ -91,13 +91,25 @@ const FieldRule* field_rule(std::string_view field) {
 
 void respond_validation(Response& res, const std::vector<FieldError>& errors,
                         const json::object* body, const Call& call,
-                        std::optional<std::string_view> path_input) {
+                        std::optional<std::string_view> input) {
   res.status = 422;
   auto& out = res.body;
   out.clear();
   out += "{\"detail\":[";
   for (std::size_t i = 0; i < errors.size(); ++i) {
-    const FieldError& e = errors[i];
+    // The library's field names as the original spells them, in the loc and the message.
+    FieldError e = errors[i];
+    if (e.loc.size() > 1) {
+      if (auto* field = std::get_if<std::string>(&e.loc[1])) {
+        std::string spelled = original_field(*field);
+        if (spelled != *field) {
+          const std::string mention = ", " + *field + " ";
+          if (const auto at = e.msg.find(mention); at != std::string::npos)
+            e.msg.replace(at, mention.size(), ", " + spelled + " ");
+          *field = std::move(spelled);
+        }
+      }
+    }
     if (i != 0) out += ',';
     out += "{\"type\":";
     write_string(out, e.type);
@@ -105,7 +117,7 @@ void respond_validation(Response& res, const std::vector<FieldError>& errors,
     for (std::size_t j = 0; j < e.loc.size(); ++j) {
       if (j != 0) out += ',';
       if (const auto* s = std::get_if<std::string>(&e.loc[j]))
-        write_string(out, j == 1 ? original_field(*s) : *s);
+        write_string(out, *s);
       else
         write_int(out, static_cast<std::int64_t>(std::get<std::size_t>(e.loc[j])));
     }
@@ -114,14 +126,14 @@ void respond_validation(Response& res, const std::vector<FieldError>& errors,
     out += ",\"input\":";
     const auto* where = e.loc.empty() ? nullptr : std::get_if<std::string>(&e.loc[0]);
     const auto* name = e.loc.size() > 1 ? std::get_if<std::string>(&e.loc[1]) : nullptr;
-    if (where && *where == "query" && name) {
+    if (input) {
+      write_string(out, *input);
+    } else if (where && *where == "query" && name) {
       const auto value = Query{call.query}.get(*name);
       if (value)
         write_string(out, *value);
       else
         out += "null";
-    } else if (where && *where == "path" && path_input) {
-      write_string(out, *path_input);
     } else {
       out += input_at(body, e.loc);
     }

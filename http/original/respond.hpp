@@ -31,10 +31,10 @@ const FieldRule* field_rule(std::string_view field);
 
 /// 422 `{"detail": [{"type", "loc", "msg", "input", "ctx"?, "url"}]}`: `input` is what the request
 /// held at the loc (for a missing field, the object that lacks it), found in `body` (locs under
-/// "body"), the query string or the path parameters.
+/// "body") or the query string; or `input` (a string) when given, for every item.
 void respond_validation(Response& res, const std::vector<FieldError>& errors,
                         const json::object* body, const Call& call,
-                        std::optional<std::string_view> path_input = std::nullopt);
+                        std::optional<std::string_view> input = std::nullopt);
 
 /// `{"error": {"code", "message", "status_code", "resource_type"?, "resource_id"?}}`.
 void respond_envelope(Response& res, int status, std::string_view code, std::string message,

@@ -91,7 +91,10 @@ bool create_spec(Api& api, const Call& call, Response& res, Create& spec_out) {
   if (!read_body(api, call, res, body)) return false;
   spec_out = spec(body);
   if (auto errors = validate(spec_out, api.manager().model()); !errors.empty()) {
-    respond_validation(res, prefixed(std::move(errors), "body"), nullptr, call);
+    FieldErrors ignored;
+    BodyDocument doc{api.max_json_depth()};  // parsed again for the inputs, on this path only
+    respond_validation(res, prefixed(std::move(errors), "body"),
+                       doc.parse(call.request.body, ignored), call);
     return false;
   }
   return true;
