@@ -29,6 +29,14 @@ inline constexpr FieldRule field_rules[] = {
 };
 const FieldRule* field_rule(std::string_view field);
 
+/// The characters (code points) of UTF-8 text: its bytes but continuation bytes.
+inline std::size_t characters(std::string_view utf8) {
+  std::size_t n = 0;
+  for (unsigned char c : utf8)
+    n += (c & 0xC0) != 0x80;
+  return n;
+}
+
 /// 422 `{"detail": [{"type", "loc", "msg", "input", "ctx"?, "url"}]}`: `input` is what the request
 /// held at the loc (for a missing field, the object that lacks it), found in `body` (locs under
 /// "body") or the query string; or `input` (a string) when given, for every item.
@@ -73,12 +81,13 @@ void check_rules(const Model& model, FieldErrors& errors) {
     using M = std::remove_cvref_t<decltype(v)>;
     std::vector<PathElement> loc{std::string(decltype(d)::name)};
     if constexpr (std::is_same_v<M, std::string>) {
-      if (rule->min_length >= 0 && v.size() < static_cast<std::size_t>(rule->min_length))
+      const std::size_t length = characters(v);  // pydantic counts characters, not bytes
+      if (rule->min_length >= 0 && length < static_cast<std::size_t>(rule->min_length))
         errors.add(std::move(loc),
                    "String should have at least " + std::to_string(rule->min_length) +
                        (rule->min_length == 1 ? " character" : " characters"),
                    "string_too_short");
-      else if (rule->max_length >= 0 && v.size() > static_cast<std::size_t>(rule->max_length))
+      else if (rule->max_length >= 0 && length > static_cast<std::size_t>(rule->max_length))
         errors.add(std::move(loc),
                    "String should have at most " + std::to_string(rule->max_length) + " characters",
                    "string_too_long");
