@@ -235,7 +235,6 @@ constexpr Reply referenced_not_found{
 constexpr Reply duplicate{409, "DuplicateName",
                           "The name is taken (deleted VMs and volumes keep theirs): the message "
                           "as a bare JSON string"};
-constexpr Reply rule_conflict{409, "ErrorResponse", "RESOURCE_CONFLICT: a state rule forbids it"};
 
 constexpr Reply create_environment_replies[] = {
     {200, "EnvironmentResponse", "The environment"}, duplicate, validation};
