@@ -225,6 +225,7 @@ class Core : public std::enable_shared_from_this<Core> {
   std::chrono::milliseconds injected_latency() const;
   Counts counts() const;
   StatusCounts status_counts() const;
+  std::vector<Violation> check_invariants() const;  // invariants.cpp
   Clock& clock() const noexcept { return clock_; }
   const CloudModel& model() const noexcept { return model_; }
   void shutdown();
@@ -432,6 +433,7 @@ class Core : public std::enable_shared_from_this<Core> {
   void reset_to(std::uint64_t seed, const Settings& settings);
 
   friend class ::mockcloud::OperationBase;
+  friend struct ::mockcloud::detail::TestAccess;  // tests that corrupt the state on purpose
 
   Clock& clock_;
   const CloudModel model_;

@@ -62,6 +62,14 @@ class IpPool {
     return true;
   }
 
+  /// Whether `a` is a host address of the network that is taken.
+  bool taken(Ipv4Address a) const {
+    const std::uint64_t offset = a.to_uint() - cidr_.network().to_uint();
+    return cidr_.contains(a) && offset != 0 && offset < cidr_.size() - 1 && test(offset);
+  }
+  /// How many host addresses are taken.
+  std::uint64_t used() const noexcept { return hosts() - free_; }
+
   void release(Ipv4Address a) {
     const std::uint64_t offset = a.to_uint() - cidr_.network().to_uint();
     if (offset == 0 || offset >= cidr_.size() - 1 || !test(offset)) return;

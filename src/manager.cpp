@@ -130,6 +130,10 @@ Clock& ResourceManager::clock() const noexcept {
   return core_->clock();
 }
 
+std::vector<Violation> ResourceManager::check_invariants() const {
+  return core_->check_invariants();
+}
+
 const CloudModel& ResourceManager::model() const noexcept {
   return core_->model();
 }

@@ -48,6 +48,21 @@ struct StatusCounts {
   std::size_t tasks[5] = {};                                 // indexed by TaskState
 };
 
+/// A broken invariant of the cloud's state (ResourceManager::check_invariants).
+struct Violation {
+  /// "ip" (an address outside its environment's network, or held twice), "ip_leak" (the pool
+  /// and the VMs disagree on which addresses are held), "attachment" (a volume and a VM
+  /// disagree), "task" (an unsettled task whose resource is not in its step), "count" (a kept
+  /// count that a recount contradicts).
+  std::string kind;
+  std::string message;
+  friend bool operator==(const Violation&, const Violation&) = default;
+};
+
+namespace detail {
+struct TestAccess;
+}
+
 /// Every public method may be called from any thread, while the clock fires.
 /// The clock must outlive the manager. With a store, no call returns before the changes it
 /// made or saw are durable.
@@ -115,11 +130,17 @@ class ResourceManager {
   // ---- introspection ----
   Counts counts() const;
   StatusCounts status_counts() const;
+  /// Checks the state against the invariants every change keeps: each VM's address inside
+  /// its environment's network and held by no other, the address pools agreeing with the VMs,
+  /// attachments symmetric, every unsettled task's resource in that task's step, and every
+  /// kept count equal to a recount. Empty when all hold. Reads everything: O(resources).
+  std::vector<Violation> check_invariants() const;
   Clock& clock() const noexcept;
   const CloudModel& model() const noexcept;
 
  private:
   friend class ServerSupport;
+  friend struct detail::TestAccess;
   std::shared_ptr<detail::Core> core_;
 };
 
