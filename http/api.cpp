@@ -82,6 +82,7 @@ const std::string& Api::openapi_document() {
 }
 
 bool Api::redirected(const Request& request, const Route& route, Response& response) const {
+  if (!route.redirects_slash) return false;
   const std::string_view target = request.target;
   const auto q = target.find('?');
   const std::string_view path = target.substr(0, q);

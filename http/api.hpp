@@ -83,7 +83,8 @@ class Api {
   };
 
   /// The original dialect's redirect of a collection spelled without its trailing slash (and of
-  /// an item spelled with one), as FastAPI answers it: 307 to the other spelling.
+  /// an item spelled with one), as FastAPI answers it: 307 to the other spelling. Only for the
+  /// original's routes (Route::redirects_slash): /_mock, the tasks and /metrics answer both.
   bool redirected(const Request& request, const Route& route, Response& response) const;
 
   ResourceManager& manager_;

@@ -79,6 +79,10 @@ struct Route {
   /// A collection: a path with items right below it (`/api/v1/vms` beside `/api/v1/vms/{id}`),
   /// which documents and clients spell with a trailing slash. Set by the Router.
   bool collection = false;
+  /// The original dialect's own routes (FastAPI's redirect_slashes): the other spelling of the
+  /// path (a collection without its trailing slash, anything else with one) answers 307 instead
+  /// of being served. Every other route answers both spellings.
+  bool redirects_slash = false;
 };
 
 class Router {
@@ -100,7 +104,7 @@ class Router {
     Outcome outcome = Outcome::not_found;
     const Route* route = nullptr;
     Params params;
-    std::string allow;  // for method_not_allowed: "GET, POST"
+    std::string allow;               // for method_not_allowed: "GET, POST"
     const Route* of_path = nullptr;  // for method_not_allowed: a route of the path
   };
   /// `path` without the query string; one trailing slash is ignored.

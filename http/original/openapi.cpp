@@ -17,7 +17,7 @@ namespace json = boost::json;
 constexpr std::string_view description =
     R"(The Python Mock Cloud API's wire format, served by mockcloud (`--dialect original`): integer ids, trailing-slash collections, `status` and `resource_status`, `{"<kind>": [...], "total": N}` lists, 200 task envelopes for asynchronous creates and deletes, pydantic 2's validation errors.
 
-* A collection spelled without its trailing slash answers 307 with `Location` of the slash form.
+* A collection of the original's spelled without its trailing slash answers 307 with `Location` of the slash form (an item spelled with one, 307 to the form without); mockcloud's own routes (`/_mock`, `/api/v1/tasks`, `/metrics`, the documentation) answer both spellings.
 * Errors: not found and broken state rules answer `{"error": {"code", "message", "status_code", "resource_type", "resource_id"}}`; a taken name a bare JSON string (409), or `{"detail": "..."}` for a security group (400).
 * The routes tagged *test control* (`/_mock`), the tasks (`/api/v1/tasks`) and `/metrics` are mockcloud's own: a task_id from a task envelope can be read at `/api/v1/tasks/{task_id}`.)";
 

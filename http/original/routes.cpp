@@ -312,6 +312,12 @@ constexpr QueryParam limit{"limit", R"({"type":"integer","default":100,"title":"
                            "The most to return (at least 0)"};
 constexpr QueryParam page_query[] = {skip, limit};
 
+/// One of the original's own routes: FastAPI redirects the other spelling of its path.
+void add_route(Router& router, Route route, const RouteDoc& doc) {
+  route.redirects_slash = true;
+  router.add(route, doc);
+}
+
 }  // namespace
 
 void add_routes(Router& router) {
@@ -319,14 +325,14 @@ void add_routes(Router& router) {
                   std::string_view body, std::array<std::string_view, 4> operations,
                   std::array<std::string_view, 4> summaries, std::array<Handler, 4> handlers,
                   std::array<std::span<const Reply>, 4> replies) {
-    router.add({"POST", collection, operations[0], tag, summaries[0], handlers[0], true},
-               {.body = body, .replies = replies[0], .integer_ids = true});
-    router.add({"GET", collection, operations[1], tag, summaries[1], handlers[1]},
-               {.query = page_query, .replies = replies[1], .integer_ids = true});
-    router.add({"GET", item, operations[2], tag, summaries[2], handlers[2]},
-               {.replies = replies[2], .integer_ids = true});
-    router.add({"DELETE", item, operations[3], tag, summaries[3], handlers[3]},
-               {.replies = replies[3], .integer_ids = true});
+    add_route(router, {"POST", collection, operations[0], tag, summaries[0], handlers[0], true},
+              {.body = body, .replies = replies[0], .integer_ids = true});
+    add_route(router, {"GET", collection, operations[1], tag, summaries[1], handlers[1]},
+              {.query = page_query, .replies = replies[1], .integer_ids = true});
+    add_route(router, {"GET", item, operations[2], tag, summaries[2], handlers[2]},
+              {.replies = replies[2], .integer_ids = true});
+    add_route(router, {"DELETE", item, operations[3], tag, summaries[3], handlers[3]},
+              {.replies = replies[3], .integer_ids = true});
   };
   crud("environments", "/api/v1/environments", "/api/v1/environments/{environment_id}",
        "EnvironmentCreate",
@@ -354,12 +360,14 @@ void add_routes(Router& router) {
        {"Create Volume", "Get All Volumes", "Get Volume", "Delete Volume"},
        {create_volume, list<volumes>, get<volumes>, delete_volume},
        {create_volume_replies, list_volume_replies, get_volume_replies, delete_volume_replies});
-  router.add({"POST", "/api/v1/volumes/{volume_id}/attach/{vm_id}", "attach_volume_to_vm",
-              "volumes", "Attach Volume To Vm", attach_volume},
-             {.replies = attach_volume_replies, .integer_ids = true});
-  router.add({"POST", "/api/v1/volumes/{volume_id}/detach", "detach_volume_from_vm", "volumes",
-              "Detach Volume From Vm", detach_volume},
-             {.replies = detach_volume_replies, .integer_ids = true});
+  add_route(router,
+            {"POST", "/api/v1/volumes/{volume_id}/attach/{vm_id}", "attach_volume_to_vm", "volumes",
+             "Attach Volume To Vm", attach_volume},
+            {.replies = attach_volume_replies, .integer_ids = true});
+  add_route(router,
+            {"POST", "/api/v1/volumes/{volume_id}/detach", "detach_volume_from_vm", "volumes",
+             "Detach Volume From Vm", detach_volume},
+            {.replies = detach_volume_replies, .integer_ids = true});
 }
 
 void add_task_routes(Router& router) {
@@ -369,10 +377,11 @@ void add_task_routes(Router& router) {
 }
 
 void add_service_routes(Router& router) {
-  router.add({"GET", "/", "root", "service", "Root", root}, {.replies = root_replies});
-  router.add({"GET", "/health", "health_check", "service", "Health Check", health},
-             {.replies = health_replies});
-  router.add(
+  add_route(router, {"GET", "/", "root", "service", "Root", root}, {.replies = root_replies});
+  add_route(router, {"GET", "/health", "health_check", "service", "Health Check", health},
+            {.replies = health_replies});
+  add_route(
+      router,
       {"GET", "/health/db", "database_health_check", "service", "Database Health Check", health_db},
       {.replies = health_db_replies});
 }

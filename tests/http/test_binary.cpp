@@ -1,4 +1,5 @@
-// The built mockcloud-server run as a user would: flags, environment, printed address, exit codes.
+// The built mockcloud-server run as a user would: flags, environment, printed address, exit codes,
+// a data directory kept by one dialect and refused by the other.
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -8,6 +9,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
+#include <memory>
 #include <regex>
 #include <string>
 #include <vector>
@@ -143,4 +146,53 @@ TEST_CASE("mockcloud-server --help") {
   Process p({"--help"}, {});
   CHECK(Process::line(p.out).find("mockcloud-server") != std::string::npos);
   CHECK(p.wait_exit() == 0);
+}
+
+TEST_CASE("mockcloud-server: a data dir of --dialect original is refused by the default dialect") {
+  const std::string dir = "/tmp/mockcloud-binary-original-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto serve = [&](std::vector<std::string> args, std::vector<std::string> env) {
+    auto p = std::make_unique<Process>(std::move(args), std::move(env));
+    const std::string first = Process::line(p->out);
+    std::smatch m;
+    REQUIRE_MESSAGE(
+        std::regex_search(
+            first, m,
+            std::regex(
+                R"(listening on http://127\.0\.0\.1:(\d+) \(seed \d+, clock virtual, dialect original, data dir (.+)\))")),
+        first);
+    CHECK(m[2] == dir);
+    return std::pair{std::move(p), static_cast<std::uint16_t>(std::stoi(m[1]))};
+  };
+  {
+    auto [p, port] =
+        serve({"--port", "0", "--clock", "virtual", "--data-dir", dir}, {"DIALECT=original"});
+    test::Client c(port);
+    auto env = c.post("/api/v1/environments/", R"({"name":"dev"})");
+    REQUIRE(env.status == 200);
+    CHECK(env.json().at("id") == 1);
+    kill(p->pid, SIGTERM);
+    CHECK(p->wait_exit() == 0);
+  }
+  {
+    Process p({"--port", "0", "--clock", "virtual", "--data-dir", dir}, {});
+    const std::string line = Process::line(p.err);
+    CHECK(line.find("mockcloud-server: data_dir: ") == 0);
+    CHECK(line.find("model") != std::string::npos);
+    CHECK(line.find("dialect") != std::string::npos);
+    CHECK(p.wait_exit() == 2);
+  }
+  {
+    auto [p, port] = serve(
+        {"--port", "0", "--clock", "virtual", "--dialect", "original", "--data-dir", dir}, {});
+    test::Client c(port);
+    auto list = c.get("/api/v1/environments/");
+    REQUIRE(list.status == 200);
+    CHECK(list.json().at("total") == 1);
+    CHECK(c.post("/api/v1/environments/", R"({"name":"prod"})").json().at("id") == 2);
+    kill(p->pid, SIGTERM);
+    CHECK(p->wait_exit() == 0);
+  }
+  std::filesystem::remove_all(dir);
 }
