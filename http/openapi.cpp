@@ -100,6 +100,16 @@ constexpr std::string_view schemas_json = R"json({
     "now": {"$ref": "#/components/schemas/Timestamp"}
   }
 },
+"Invariants": {
+  "type": "object", "title": "Invariants", "additionalProperties": false, "required": ["ok", "violations"],
+  "properties": {
+    "ok": {"type": "boolean"},
+    "violations": {"type": "array", "items": {
+      "type": "object", "additionalProperties": false, "required": ["kind", "message"],
+      "properties": {"kind": {"type": "string", "enum": ["ip", "ip_leak", "attachment", "task", "count"]},
+                     "message": {"type": "string"}}}}
+  }
+},
 "ClockAdvance": {
   "type": "object", "title": "ClockAdvance", "required": ["seconds"],
   "properties": {"seconds": {"type": "number", "minimum": 0, "maximum": 1000000000}}
@@ -478,8 +488,8 @@ json::object shared_schemas() {
   json::object shared;
   for (std::string_view name :
        {"ErrorDetail", "ValidationError", "HTTPValidationError", "Timestamp", "Id", "Reset",
-        "Clock", "ClockAdvance", "ClockAdvanced", "Task", "Fault", "FaultCreate", "Settings",
-        "SettingsPatch"})
+        "Clock", "Invariants", "ClockAdvance", "ClockAdvanced", "Task", "Fault", "FaultCreate",
+        "Settings", "SettingsPatch"})
     shared[name] = own[name];
   return shared;
 }

@@ -94,6 +94,22 @@ void patch_config(Api& api, const Call& call, Response& res) {
   respond_json(res, 200, *settings);
 }
 
+void invariants(Api& api, const Call&, Response& res) {
+  const auto violations = api.manager().check_invariants();
+  res.status = 200;
+  auto& out = res.body;
+  out = violations.empty() ? R"({"ok":true,"violations":[)" : R"({"ok":false,"violations":[)";
+  for (std::size_t i = 0; i < violations.size(); ++i) {
+    if (i != 0) out += ',';
+    out += R"({"kind":)";
+    write_string(out, violations[i].kind);
+    out += R"(,"message":)";
+    write_string(out, violations[i].message);
+    out += '}';
+  }
+  out += "]}";
+}
+
 void get_clock(Api& api, const Call&, Response& res) {
   const auto& clock = api.manager().clock();
   res.body += "{\"mode\":";
@@ -186,6 +202,8 @@ constexpr Reply patch_config_replies[] = {
     {422, "HTTPValidationError",
      "Validation Error: a bad value, or a min above its max after the merge; nothing changed"}};
 constexpr Reply get_clock_replies[] = {{200, "Clock", "The clock"}};
+constexpr Reply invariants_replies[] = {
+    {200, "Invariants", "ok, or every broken invariant (a bug of the mock: please report it)"}};
 constexpr Reply advance_clock_replies[] = {
     {200, "ClockAdvanced", "The new time and how many operations completed"},
     {409, "ErrorDetail", "Conflict: the clock is the system clock"},
@@ -232,6 +250,9 @@ void add_control_routes(Router& router) {
       {.body = "SettingsPatch", .replies = patch_config_replies});
   router.add({"GET", "/_mock/clock", "get_clock", tag, "The clock's mode and time", get_clock},
              {.replies = get_clock_replies});
+  router.add({"GET", "/_mock/invariants", "check_invariants", tag,
+              "Check the state against the invariants every change keeps", invariants},
+             {.replies = invariants_replies});
   router.add({"POST", "/_mock/clock/advance", "advance_clock", tag,
               "Move a virtual clock forward, completing every operation due", advance_clock},
              {.body = "ClockAdvance", .replies = advance_clock_replies});

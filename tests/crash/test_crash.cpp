@@ -609,6 +609,8 @@ Verdict verify(std::uint16_t port, const std::map<std::string, Res>& model,
   for (auto& t : list_all(c, "/api/v1/tasks/", problems))
     obs.tasks[s(t, "id")] = t;
   obs.health = c.get("/health").json().as_object();
+  if (const auto inv = c.get("/_mock/invariants"); inv.json().at("ok") != true)
+    problems.push_back("/_mock/invariants after the restart: " + inv.body);
   const auto& counts = obs.health.at("counts").as_object();
   const std::pair<const char*, std::size_t> count_pairs[] = {
       {"environments", obs.of(Kind::env).size()},

@@ -4,6 +4,7 @@
 // the document (ajv) and each request against the document's paths. Used by openapi.test.js (the
 // default dialect) and original.test.js (--dialect original).
 'use strict';
+const assert = require('node:assert/strict');
 const { npmModule } = require('./common.js');
 
 const Ajv2020 = npmModule('ajv/dist/2020');
@@ -263,6 +264,8 @@ async function exerciseCommonRoutes(A, B) {
   await A('PATCH', '/_mock/config', 422, { body: { vm_creation_time_min: 100 } });
   await A('PATCH', '/_mock/config', 200, { body: { worker_failure_rate: 0 } });
   await A('GET', '/_mock/clock', 200);
+  const invariants = (await A('GET', '/_mock/invariants', 200)).json;
+  assert.deepEqual(invariants, { ok: true, violations: [] });
   await A('POST', '/_mock/clock/advance', 422, { body: { seconds: -1 } });
   await A('POST', '/_mock/clock/advance', 422, { body: {} });
   await A('POST', '/_mock/clock/advance', 200, { body: { seconds: 1 } });

@@ -449,6 +449,10 @@ TEST_CASE("soak: keep-alive clients with valid and invalid requests, faults and 
     total_volumes += vol_ids.size();
   }
 
+  auto invariants = c.call("GET", "/_mock/invariants", {}, {200});
+  REQUIRE(invariants);
+  CHECK_MESSAGE(invariants->json().at("ok") == true, invariants->body);
+
   auto health = c.call("GET", "/health", {}, {200});
   REQUIRE(health);
   const auto counts = health->json().at("counts");
