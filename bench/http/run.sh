@@ -113,6 +113,9 @@ fi
 # start_server LOG ARGS...: starts the server, sets SPID and SPORT once it prints its port.
 start_server() {
   local logf=$1 i; shift
+  # The log exists before the server does: the background job opens it only once it runs, and a
+  # sed on a missing file below would end the script (set -e).
+  : >"$logf"
   # shellcheck disable=SC2046
   "$SERVER" --port 0 --seed 1 --worker-failure-rate 0 $(log_args "${SERVER_LOG_LEVEL:-$LOG_LEVEL}") \
     "$@" >"$logf" 2>&1 &
