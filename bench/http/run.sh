@@ -172,13 +172,13 @@ seed() {
 
 # start_original LOG ARGS...: a second server, --dialect original, seeded like the first: one
 # environment, VMS VMs (integer ids from 1, names unique across the cloud), the clock advanced
-# until all are running. Sets OPID, OPORT, OU (its base URL), ORIG_ENVS, ORIG_VM_ID; SPID and
+# until all are running. Sets OPID, OU (its base URL), ORIG_ENVS, ORIG_VM_ID; SPID and
 # SPORT keep naming the default dialect's server.
 start_original() {
   local logf=$1 spid=${SPID:-} sport=${SPORT:-} env cfg=$OUT/seed-original.curl i codes running
   shift
   start_server "$logf" --dialect original "$@"
-  OPID=$SPID OPORT=$SPORT OU=http://127.0.0.1:$SPORT
+  OPID=$SPID OU=http://127.0.0.1:$SPORT
   env=$(api POST /api/v1/environments/ '{"name":"bench","network_cidr":"10.0.0.0/16"}' | jq -r .id)
   ORIG_ENVS=$env
   : >"$cfg"
