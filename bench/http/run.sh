@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The HTTP benchmark of mockcloud-server (issues #3 and #4); see bench/README.md, section "HTTP".
 #
-#   bench/http/run.sh [--quick] [--threads "1 2"] [--duration S] [--repeat N] [--startup-runs N]
-#                     [--log-level warning] [--no-build] [--build DIR] [--out DIR]
+#   bench/http/run.sh [--quick] [--only all|dialects] [--threads "1 2"] [--duration S] [--repeat N]
+#                     [--startup-runs N] [--log-level warning] [--no-build] [--build DIR] [--out DIR]
 #
-# Full run (default): 10 s per wrk run, 3 rounds, server --threads 1 and 2, ~7-8 minutes.
+# Full run (default): 10 s per wrk run, 3 rounds, server --threads 1 and 2, ~9-10 minutes.
 # The server runs with --log-level warning (nginx has access_log off); one extra round with the
 # default (info: a log line per request) measures what the access log costs.
-# --quick: 3 s per wrk run, 1 round, 5 start-up runs: ~1.5 minutes.
+# GET one VM and POST create VM run in both wire dialects back to back in each round (a second
+# server with --dialect original beside the default one; the default first in odd rounds, the
+# original first in even ones); the summary gives the original's ratio to the default.
+# --only dialects: only that comparison (no nginx, list, mixed, 1,000 connections, durable
+# creates or start-up): ~2 minutes with --threads 1, ~4 with the default "1 2".
+# --quick: 3 s per wrk run, 1 round, 5 start-up runs: ~2 minutes.
 #
 # Everything listens on 127.0.0.1 only, every load is bounded in time (wrk -d), and every process
 # this script starts is stopped on exit (trap). The raw outputs stay in --out (default a new
@@ -18,13 +23,14 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=$ROOT/build-hbench
-DUR=10 REPEAT=3 THREADS="1 2" STARTUP_RUNS=20 DO_BUILD=1 OUT="" LOG_LEVEL=warning
+DUR=10 REPEAT=3 THREADS="1 2" STARTUP_RUNS=20 DO_BUILD=1 OUT="" LOG_LEVEL=warning ONLY=all
 CONNS=32 WRK_THREADS=2 VMS=1000 BIG_CONNS=1000
 
 ARGS="$*"
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) DUR=3 REPEAT=1 STARTUP_RUNS=5 ;;
+    --only) ONLY=$2; shift ;;
     --threads) THREADS=$2; shift ;;
     --duration) DUR=$2; shift ;;
     --repeat) REPEAT=$2; shift ;;
@@ -33,13 +39,19 @@ while [ $# -gt 0 ]; do
     --no-build) DO_BUILD=0 ;;
     --build) BUILD=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
+case $ONLY in
+  all|dialects) ;;
+  *) echo "run.sh: --only all or --only dialects, not $ONLY" >&2; exit 2 ;;
+esac
 
-for tool in wrk nginx curl jq; do
+TOOLS="wrk curl jq"
+[ $ONLY = all ] && TOOLS="$TOOLS nginx"
+for tool in $TOOLS; do
   command -v $tool >/dev/null || { echo "run.sh: $tool is not installed" >&2; exit 2; }
 done
 
@@ -56,6 +68,13 @@ HAS_LOG_LEVEL=0
 log_args() {  # log_args LEVEL: the flag for that level, if the server has one
   [ $HAS_LOG_LEVEL = 1 ] && echo "--log-level $1" || true
 }
+# Nor --dialect: the full run then skips the comparison of dialects.
+HAS_DIALECT=0
+"$SERVER" --help 2>/dev/null | grep -q -- '--dialect' && HAS_DIALECT=1
+if [ $HAS_DIALECT = 0 ]; then
+  [ $ONLY = dialects ] && { echo "run.sh: $SERVER has no --dialect" >&2; exit 2; }
+  echo "run.sh: $SERVER has no --dialect: no comparison of dialects" >&2
+fi
 
 [ -n "$OUT" ] || OUT=$(mktemp -d /tmp/mockcloud-hbench.XXXXXX)
 mkdir -p "$OUT"
@@ -94,6 +113,9 @@ fi
 # start_server LOG ARGS...: starts the server, sets SPID and SPORT once it prints its port.
 start_server() {
   local logf=$1 i; shift
+  # The log exists before the server does: the background job opens it only once it runs, and a
+  # sed on a missing file below would end the script (set -e).
+  : >"$logf"
   # shellcheck disable=SC2046
   "$SERVER" --port 0 --seed 1 --worker-failure-rate 0 $(log_args "${SERVER_LOG_LEVEL:-$LOG_LEVEL}") \
     "$@" >"$logf" 2>&1 &
@@ -148,6 +170,37 @@ seed() {
   log "seeded $VMS running VMs in 2 environments (POST statuses: $codes)"
 }
 
+# start_original LOG ARGS...: a second server, --dialect original, seeded like the first: one
+# environment, VMS VMs (integer ids from 1, names unique across the cloud), the clock advanced
+# until all are running. Sets OPID, OU (its base URL), ORIG_ENVS, ORIG_VM_ID; SPID and
+# SPORT keep naming the default dialect's server.
+start_original() {
+  local logf=$1 spid=${SPID:-} sport=${SPORT:-} env cfg=$OUT/seed-original.curl i codes running
+  shift
+  start_server "$logf" --dialect original "$@"
+  OPID=$SPID OU=http://127.0.0.1:$SPORT
+  env=$(api POST /api/v1/environments/ '{"name":"bench","network_cidr":"10.0.0.0/16"}' | jq -r .id)
+  ORIG_ENVS=$env
+  : >"$cfg"
+  for i in $(seq $VMS); do
+    printf '%s\n' "url = $OU/api/v1/vms/" \
+      'header = "Content-Type: application/json"' \
+      "data = {\"name\":\"vm-$i\",\"instance_type\":\"t3.micro\",\"environment_id\":$env}" \
+      'output = /dev/null' 'write-out = "%{http_code}\n"' >>"$cfg"
+    [ "$i" = $VMS ] || echo next >>"$cfg"
+  done
+  codes=$(curl -sS -K "$cfg" | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+  api POST /_mock/clock/advance '{"seconds":61}' >/dev/null
+  running=$(api GET "/api/v1/vms/?limit=$VMS" | jq '[.vms[] | select(.status == "running")] | length')
+  ORIG_VM_ID=1
+  if [ "$running" != "$VMS" ] || [ "$(api GET "/api/v1/vms/$ORIG_VM_ID" | jq -r .status)" != running ]; then
+    echo "run.sh: seeding the original dialect failed: $running of $VMS VMs running (POST statuses: $codes)" >&2
+    exit 1
+  fi
+  log "seeded the original dialect's server: $VMS running VMs in 1 environment (POST statuses: $codes)"
+  SPID=$spid SPORT=$sport
+}
+
 # run_wrk LABEL THREADS ROUND CONNS URL SCRIPT [ENV=VALUE...]: one wrk run; its text output goes
 # to $OUT/LABEL-tTHREADS-rROUND.txt, its figures to results.tsv.
 run_wrk() {
@@ -168,6 +221,24 @@ run_wrk() {
   log "$(tail -n1 "$RESULTS" | awk '{ printf "%-12s threads=%s round=%s  %9.0f req/s  p50 %s us  p99 %s us  non-2xx %s  socket errors %s/%s/%s/%s  (load %s)", $1, $2, $3, $5, $6, $7, $8, $9, $10, $11, $12, $13 }')"
 }
 
+# dialect_pair THREADS ROUND get|post: GET one VM or POST create VM in the default dialect (labels
+# get-one, post) and the original (orig-get-one, orig-post) back to back, the default first in odd
+# rounds and the original first in even ones. U and OU are the two servers' base URLs.
+dialect_pair() {
+  local t=$1 r=$2 what=$3 order=(default original) d
+  [ $((r % 2)) = 0 ] && order=(original default)
+  for d in "${order[@]}"; do
+    case $what/$d in
+      get/default) run_wrk get-one "$t" "$r" $CONNS "$U/api/v1/vms/$VM_ID" report.lua ;;
+      get/original) run_wrk orig-get-one "$t" "$r" $CONNS "$OU/api/v1/vms/$ORIG_VM_ID" report.lua ;;
+      post/default) run_wrk post "$t" "$r" $CONNS "$U" post.lua HB_ENVS="$ENVS" HB_PREFIX="p$r" ;;
+      post/original)
+        run_wrk orig-post "$t" "$r" $CONNS "$OU" post.lua HB_DIALECT=original \
+          HB_ENVS="$ORIG_ENVS" HB_PREFIX="o$r" ;;
+    esac
+  done
+}
+
 # ---- 0. the machine --------------------------------------------------------------------------
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -175,20 +246,21 @@ run_wrk() {
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
   echo "kernel: $(uname -r); nginx: $(nginx -v 2>&1 | cut -d/ -f2); wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f2)"
   echo "command: bench/http/run.sh $ARGS"
-  echo "settings: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s --latency, $REPEAT round(s), server threads: $THREADS, server log level: $([ $HAS_LOG_LEVEL = 1 ] && echo "$LOG_LEVEL" || echo 'n/a (no --log-level)')"
+  echo "settings: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s --latency, $REPEAT round(s), server threads: $THREADS, server log level: $([ $HAS_LOG_LEVEL = 1 ] && echo "$LOG_LEVEL" || echo 'n/a (no --log-level)'), runs: $ONLY$([ $HAS_DIALECT = 1 ] || echo ', no dialect comparison (no --dialect)')"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt" >&2
 
 # ---- 1. nginx: the ceiling, with the body of a real VM ------------------------------------------
-start_server "$OUT/server-body.log" --clock virtual --threads 1
-seed
-api GET "/api/v1/vms/$VM_ID" >"$NGINX_DIR/vm.json"
-stop_pid "$SPID"
-BODY_BYTES=$(wc -c <"$NGINX_DIR/vm.json")
-NGINX_PORT=""
-for attempt in $(seq 20); do
-  port=$((20000 + RANDOM % 40000))
-  cat >"$NGINX_DIR/nginx.conf" <<EOF
+if [ $ONLY = all ]; then
+  start_server "$OUT/server-body.log" --clock virtual --threads 1
+  seed
+  api GET "/api/v1/vms/$VM_ID" >"$NGINX_DIR/vm.json"
+  stop_pid "$SPID"
+  BODY_BYTES=$(wc -c <"$NGINX_DIR/vm.json")
+  NGINX_PORT=""
+  for attempt in $(seq 20); do
+    port=$((20000 + RANDOM % 40000))
+    cat >"$NGINX_DIR/nginx.conf" <<EOF
 worker_processes 1;
 daemon off;
 master_process on;
@@ -212,41 +284,63 @@ http {
   }
 }
 EOF
-  nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" >"$OUT/nginx.log" 2>&1 &
-  NPID=$!
-  PIDS+=("$NPID")
-  for i in $(seq 100); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$port/"; then NGINX_PORT=$port; break; fi
-    kill -0 "$NPID" 2>/dev/null || break
-    sleep 0.02
+    nginx -p "$NGINX_DIR" -c "$NGINX_DIR/nginx.conf" -e "$NGINX_DIR/error.log" >"$OUT/nginx.log" 2>&1 &
+    NPID=$!
+    PIDS+=("$NPID")
+    for i in $(seq 100); do
+      if curl -sf -o /dev/null "http://127.0.0.1:$port/"; then NGINX_PORT=$port; break; fi
+      kill -0 "$NPID" 2>/dev/null || break
+      sleep 0.02
+    done
+    [ -n "$NGINX_PORT" ] && break
+    stop_pid "$NPID"
   done
-  [ -n "$NGINX_PORT" ] && break
-  stop_pid "$NPID"
-done
-[ -n "$NGINX_PORT" ] || { echo "run.sh: nginx did not start" >&2; cat "$NGINX_DIR/error.log" >&2; exit 1; }
-log "nginx on port $NGINX_PORT, body $BODY_BYTES bytes"
+  [ -n "$NGINX_PORT" ] || { echo "run.sh: nginx did not start" >&2; cat "$NGINX_DIR/error.log" >&2; exit 1; }
+  log "nginx on port $NGINX_PORT, body $BODY_BYTES bytes"
+fi
 
 # ---- 2 and 4. throughput at 32 connections, then 1,000 connections, per server thread count ----
+# With --dialect, a second server in the original dialect beside the first, for GET one and POST
+# (dialect_pair); with --only dialects, those two only.
 for T in $THREADS; do
   start_server "$OUT/server-t$T.log" --clock virtual --threads "$T"
   seed
   U=http://127.0.0.1:$SPORT
+  [ $HAS_DIALECT = 1 ] && start_original "$OUT/server-original-t$T.log" --clock virtual --threads "$T"
   for R in $(seq "$REPEAT"); do
-    run_wrk nginx "$T" "$R" $CONNS "http://127.0.0.1:$NGINX_PORT/" report.lua
-    run_wrk get-one "$T" "$R" $CONNS "$U/api/v1/vms/$VM_ID" report.lua
-    run_wrk list-100 "$T" "$R" $CONNS "$U/api/v1/vms/?limit=100" report.lua
-    run_wrk mixed "$T" "$R" $CONNS "$U" mixed.lua HB_IDS="$IDS" HB_ENVS="$ENVS" HB_PREFIX="m$R"
-    run_wrk post "$T" "$R" $CONNS "$U" post.lua HB_ENVS="$ENVS" HB_PREFIX="p$R"
+    if [ $ONLY = all ]; then
+      run_wrk nginx "$T" "$R" $CONNS "http://127.0.0.1:$NGINX_PORT/" report.lua
+    fi
+    if [ $HAS_DIALECT = 1 ]; then
+      dialect_pair "$T" "$R" get
+    else
+      run_wrk get-one "$T" "$R" $CONNS "$U/api/v1/vms/$VM_ID" report.lua
+    fi
+    if [ $ONLY = all ]; then
+      run_wrk list-100 "$T" "$R" $CONNS "$U/api/v1/vms/?limit=100" report.lua
+      run_wrk mixed "$T" "$R" $CONNS "$U" mixed.lua HB_IDS="$IDS" HB_ENVS="$ENVS" HB_PREFIX="m$R"
+    fi
+    if [ $HAS_DIALECT = 1 ]; then
+      dialect_pair "$T" "$R" post
+    else
+      run_wrk post "$T" "$R" $CONNS "$U" post.lua HB_ENVS="$ENVS" HB_PREFIX="p$R"
+    fi
   done
-  run_wrk c1000-nginx "$T" 1 $BIG_CONNS "http://127.0.0.1:$NGINX_PORT/" report.lua
-  run_wrk c1000-get "$T" 1 $BIG_CONNS "$U/api/v1/vms/$VM_ID" report.lua
-  grep -E 'Socket errors|Non-2xx|Requests/sec' "$OUT/c1000-get-t$T-r1.txt" >&2 || true
+  if [ $ONLY = all ]; then
+    run_wrk c1000-nginx "$T" 1 $BIG_CONNS "http://127.0.0.1:$NGINX_PORT/" report.lua
+    run_wrk c1000-get "$T" 1 $BIG_CONNS "$U/api/v1/vms/$VM_ID" report.lua
+    grep -E 'Socket errors|Non-2xx|Requests/sec' "$OUT/c1000-get-t$T-r1.txt" >&2 || true
+  fi
   echo "server-t$T VmHWM $(grep VmHWM /proc/$SPID/status | tr -s ' ' | cut -d' ' -f2-)" >>"$OUT/machine.txt"
   stop_pid "$SPID"
+  if [ $HAS_DIALECT = 1 ]; then
+    echo "server-original-t$T VmHWM $(grep VmHWM /proc/$OPID/status | tr -s ' ' | cut -d' ' -f2-)" >>"$OUT/machine.txt"
+    stop_pid "$OPID"
+  fi
 done
 
 # ---- 2b. the same at the default log level (info: one line per request, to a file here) ---------
-if [ $HAS_LOG_LEVEL = 1 ] && [ "$LOG_LEVEL" != info ]; then
+if [ $ONLY = all ] && [ $HAS_LOG_LEVEL = 1 ] && [ "$LOG_LEVEL" != info ]; then
   T=${THREADS%% *}
   SERVER_LOG_LEVEL=info start_server "$OUT/server-info-t$T.log" --clock virtual --threads "$T"
   seed
@@ -257,44 +351,46 @@ if [ $HAS_LOG_LEVEL = 1 ] && [ "$LOG_LEVEL" != info ]; then
   stop_pid "$SPID"
 fi
 
-# ---- 5. durable creates: volumes, system clock, with and without --data-dir ---------------------
-DURABLE=$OUT/durable.txt
-: >"$DURABLE"
-for T in $THREADS; do
-  for mode in memory durable; do
-    args=(--clock system --time-scale 0.001 --threads "$T")
-    if [ $mode = durable ]; then
-      dir=$(mktemp -d /tmp/mockcloud-hbench-data.XXXXXX); DATA_DIRS+=("$dir")
-      args+=(--data-dir "$dir")
-    fi
-    start_server "$OUT/server-$mode-t$T.log" "${args[@]}"
-    env_id=$(api POST /api/v1/environments/ '{"name":"vol","cidr":"10.3.0.0/16"}' | jq -r .id)
-    run_wrk "create-$mode" "$T" 1 $CONNS "http://127.0.0.1:$SPORT" post.lua \
-      HB_KIND=volumes HB_ENVS="$env_id" HB_PREFIX=v
-    read -r requests status <<<"$(tail -n1 "$RESULTS" | awk '{ print $4, $8 }')"
-    ok=$((requests - status))
-    before=$(total "/api/v1/volumes/?limit=1")
-    if [ $mode = durable ]; then
-      # A crash, not a graceful stop: every acknowledged create must be in the journal already.
-      stop_pid "$SPID" KILL
-      t0=$(date +%s%N)
-      start_server "$OUT/server-$mode-t$T-restart.log" "${args[@]}"
-      restart_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-      after=$(total "/api/v1/volumes/?limit=1")
-      verdict=FAILED
-      [ "$after" = "$before" ] && [ "$after" -ge "$ok" ] && [ "$after" -le $((ok + CONNS)) ] && verdict=ok
-      echo "threads=$T mode=$mode wrk_2xx=$ok count_before_kill=$before count_after_restart=$after restart_ms=$restart_ms verdict=$verdict" >>"$DURABLE"
-      log "durable t$T: wrk 2xx $ok, count before SIGKILL $before, after restart $after (${restart_ms} ms): $verdict"
-    else
-      echo "threads=$T mode=$mode wrk_2xx=$ok count=$before" >>"$DURABLE"
-    fi
-    stop_pid "$SPID"
+if [ $ONLY = all ]; then  # sections 5 and 3, not with --only dialects
+  # ---- 5. durable creates: volumes, system clock, with and without --data-dir ---------------------
+  DURABLE=$OUT/durable.txt
+  : >"$DURABLE"
+  for T in $THREADS; do
+    for mode in memory durable; do
+      args=(--clock system --time-scale 0.001 --threads "$T")
+      if [ $mode = durable ]; then
+        dir=$(mktemp -d /tmp/mockcloud-hbench-data.XXXXXX); DATA_DIRS+=("$dir")
+        args+=(--data-dir "$dir")
+      fi
+      start_server "$OUT/server-$mode-t$T.log" "${args[@]}"
+      env_id=$(api POST /api/v1/environments/ '{"name":"vol","cidr":"10.3.0.0/16"}' | jq -r .id)
+      run_wrk "create-$mode" "$T" 1 $CONNS "http://127.0.0.1:$SPORT" post.lua \
+        HB_KIND=volumes HB_ENVS="$env_id" HB_PREFIX=v
+      read -r requests status <<<"$(tail -n1 "$RESULTS" | awk '{ print $4, $8 }')"
+      ok=$((requests - status))
+      before=$(total "/api/v1/volumes/?limit=1")
+      if [ $mode = durable ]; then
+        # A crash, not a graceful stop: every acknowledged create must be in the journal already.
+        stop_pid "$SPID" KILL
+        t0=$(date +%s%N)
+        start_server "$OUT/server-$mode-t$T-restart.log" "${args[@]}"
+        restart_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+        after=$(total "/api/v1/volumes/?limit=1")
+        verdict=FAILED
+        [ "$after" = "$before" ] && [ "$after" -ge "$ok" ] && [ "$after" -le $((ok + CONNS)) ] && verdict=ok
+        echo "threads=$T mode=$mode wrk_2xx=$ok count_before_kill=$before count_after_restart=$after restart_ms=$restart_ms verdict=$verdict" >>"$DURABLE"
+        log "durable t$T: wrk 2xx $ok, count before SIGKILL $before, after restart $after (${restart_ms} ms): $verdict"
+      else
+        echo "threads=$T mode=$mode wrk_2xx=$ok count=$before" >>"$DURABLE"
+      fi
+      stop_pid "$SPID"
+    done
   done
-done
 
-# ---- 3. start-up time ---------------------------------------------------------------------------
-"$STARTUP" --runs "$STARTUP_RUNS" -- "$SERVER" --port 0 --clock virtual --seed 1 \
-  --worker-failure-rate 0 --threads 1 >"$OUT/startup.txt" 2>&1 || true
+  # ---- 3. start-up time ---------------------------------------------------------------------------
+  "$STARTUP" --runs "$STARTUP_RUNS" -- "$SERVER" --port 0 --clock virtual --seed 1 \
+    --worker-failure-rate 0 --threads 1 >"$OUT/startup.txt" 2>&1 || true
+fi
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 
 # ---- summary ------------------------------------------------------------------------------------
@@ -312,14 +408,28 @@ row() {  # row LABEL THREADS BASE_LABEL TITLE
     printf "| %s | %s | %.0f | %.2f | %.2f ms | %.2f ms | %s | %s |\n",
            title, t, rps, rps / base, p50 / 1000, p99 / 1000, n, s }'
 }
-{
-  echo "## HTTP benchmark"
-  echo
-  sed 's/^/    /' "$OUT/machine.txt"
-  echo
+ratios() {  # ratios DEFAULT_LABEL ORIGINAL_LABEL THREADS: original/default req/s, one per round
+  awk -v d="$1" -v o="$2" -v t="$3" '$2 == t && $1 == d { a[$3] = $5 } $2 == t && $1 == o { b[$3] = $5 }
+    END { for (r in b) if (r in a) print r, b[r] / a[r] }' "$RESULTS" | sort -n | cut -d' ' -f2
+}
+dialect_row() {  # dialect_row DEFAULT_LABEL ORIGINAL_LABEL THREADS TITLE
+  local drps orps ratio each dp99 op99 non2xx sock
+  drps=$(col "$1" "$3" 5 | med); orps=$(col "$2" "$3" 5 | med)
+  ratio=$(ratios "$1" "$2" "$3" | med)
+  each=$(ratios "$1" "$2" "$3" | awk '{ printf "%s%.2f", (NR > 1 ? " / " : ""), $1 }')
+  dp99=$(col "$1" "$3" 7 | med); op99=$(col "$2" "$3" 7 | med)
+  non2xx="$(sum "$1" "$3" 8)/$(sum "$2" "$3" 8)"
+  sock="$(($(sum "$1" "$3" 9) + $(sum "$1" "$3" 10) + $(sum "$1" "$3" 11) + $(sum "$1" "$3" 12)))"
+  sock="$sock/$(($(sum "$2" "$3" 9) + $(sum "$2" "$3" 10) + $(sum "$2" "$3" 11) + $(sum "$2" "$3" 12)))"
+  awk -v title="$4" -v t="$3" -v drps="$drps" -v orps="$orps" -v ratio="$ratio" -v each="$each" \
+      -v dp99="$dp99" -v op99="$op99" -v n="$non2xx" -v s="$sock" 'BEGIN {
+    verdict = (ratio >= 0.9) ? "within 10 %" : sprintf("**%.0f %% slower**", (1 - ratio) * 100)
+    printf "| %s | %s | %.0f | %.0f | **%.2f** (%s) | %.2f ms | %.2f ms | %s | %s | %s |\n",
+           title, t, drps, orps, ratio, each, dp99 / 1000, op99 / 1000, n, s, verdict }'
+}
+summary_main() {  # nginx, GET one, the list, POST, mixed; --log-level info; 1,000 connections
   echo "Medians of $REPEAT round(s); ratio = req/s over nginx's req/s in the same rounds;"
   echo "non-2xx and socket errors (connect/read/write/timeout) summed over the rounds."
-  echo "Load average (1 min) at the start of the wrk runs: $(awk '{ print $13 }' "$RESULTS" | sort -g | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ / to /')."
   echo
   echo "| workload ($CONNS connections) | server threads | req/s | ratio to nginx | p50 | p99 | non-2xx | socket errors |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -354,6 +464,23 @@ row() {  # row LABEL THREADS BASE_LABEL TITLE
     grep -E 'Socket errors|Non-2xx' "$OUT/c1000-get-t$T-r1.txt" | sed 's/^ */                /' || true
   done
   echo
+}
+summary_dialects() {  # GET one and POST create, the original dialect against the default
+  echo "The original dialect (a second server, \`--dialect original\`) against the default, GET one"
+  echo "VM and POST create VM back to back in each round (the default first in odd rounds, the"
+  echo "original first in even ones): medians of $REPEAT round(s); original/default is the median of"
+  echo "the rounds' ratios (each round's in brackets); non-2xx and socket errors (all kinds) summed"
+  echo "over the rounds, default/original."
+  echo
+  echo "| workload ($CONNS connections) | server threads | default req/s | original req/s | original/default (rounds) | default p99 | original p99 | non-2xx | socket errors | |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  for T in $THREADS; do
+    dialect_row get-one orig-get-one "$T" "GET one VM"
+    dialect_row post orig-post "$T" "POST create VM"
+  done
+  echo
+}
+summary_durable() {  # durable creates, restart after SIGKILL, start-up
   echo "Creates of volumes, system clock (--time-scale 0.001), $CONNS connections, ${DUR} s:"
   echo
   echo "| store | server threads | acknowledged creates/s | p50 | p99 | non-2xx | socket errors |"
@@ -375,6 +502,17 @@ row() {  # row LABEL THREADS BASE_LABEL TITLE
   echo
   grep -E '^(startup|listen|child)_' "$OUT/startup.txt" | sed 's/^/    /'
   echo
+}
+{
+  echo "## HTTP benchmark"
+  echo
+  sed 's/^/    /' "$OUT/machine.txt"
+  echo
+  echo "Load average (1 min) at the start of the wrk runs: $(awk '{ print $13 }' "$RESULTS" | sort -g | sed -n '1p;$p' | tr '\n' ' ' | sed 's/ $//; s/ / to /')."
+  echo
+  if [ $ONLY = all ]; then summary_main; fi
+  if [ $HAS_DIALECT = 1 ]; then summary_dialects; fi
+  if [ $ONLY = all ]; then summary_durable; fi
   echo "Raw outputs: $OUT"
 } >"$OUT/summary.md"
 cat "$OUT/summary.md"
