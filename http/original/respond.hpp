@@ -71,34 +71,34 @@ std::optional<Page> page(const Call& call, Response& res);
 /// missing).
 template <class Model>
 void check_rules(const Model& model, FieldErrors& errors) {
-  const std::vector<FieldError> found = errors.list();
+  std::vector<FieldError> found;  // only copied when there are errors already
+  if (!errors.empty()) found = errors.list();
   for_each_field<Model>([&](auto d) {
-    const FieldRule* rule = field_rule(decltype(d)::name);
+    constexpr std::string_view name = decltype(d)::name;
+    const FieldRule* rule = field_rule(name);
     if (rule == nullptr) return;
     for (const auto& e : found)
-      if (!e.loc.empty() && e.loc[0] == PathElement{std::string(decltype(d)::name)}) return;
+      if (!e.loc.empty() && e.loc[0] == PathElement{std::string(name)}) return;
     const auto& v = model.*decltype(d)::pointer;
     using M = std::remove_cvref_t<decltype(v)>;
-    std::vector<PathElement> loc{std::string(decltype(d)::name)};
+    auto add = [&](std::string msg, const char* type) {
+      errors.add({std::string(name)}, std::move(msg), type);
+    };
     if constexpr (std::is_same_v<M, std::string>) {
       const std::size_t length = characters(v);  // pydantic counts characters, not bytes
       if (rule->min_length >= 0 && length < static_cast<std::size_t>(rule->min_length))
-        errors.add(std::move(loc),
-                   "String should have at least " + std::to_string(rule->min_length) +
-                       (rule->min_length == 1 ? " character" : " characters"),
-                   "string_too_short");
+        add("String should have at least " + std::to_string(rule->min_length) +
+                (rule->min_length == 1 ? " character" : " characters"),
+            "string_too_short");
       else if (rule->max_length >= 0 && length > static_cast<std::size_t>(rule->max_length))
-        errors.add(std::move(loc),
-                   "String should have at most " + std::to_string(rule->max_length) + " characters",
-                   "string_too_long");
+        add("String should have at most " + std::to_string(rule->max_length) + " characters",
+            "string_too_long");
     } else if constexpr (std::is_same_v<M, std::int64_t>) {
       if (rule->gt && v <= *rule->gt)
-        errors.add(std::move(loc), "Input should be greater than " + std::to_string(*rule->gt),
-                   "greater_than");
+        add("Input should be greater than " + std::to_string(*rule->gt), "greater_than");
       else if (rule->le && v > *rule->le)
-        errors.add(std::move(loc),
-                   "Input should be less than or equal to " + std::to_string(*rule->le),
-                   "less_than_equal");
+        add("Input should be less than or equal to " + std::to_string(*rule->le),
+            "less_than_equal");
     }
   });
 }
