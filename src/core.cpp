@@ -77,7 +77,7 @@ Vm Core::snapshot(const VmRecord& r, TimePoint now) const {
   v.cpu = r.cpu;
   v.memory_mb = static_cast<int>(r.memory_mb);
   v.image = images_[r.image];
-  v.instance_type = images_[r.instance_type];
+  if (r.instance_type != kNoText) v.instance_type = images_[r.instance_type];
   v.security_group_ids.reserve(r.security_groups.size());
   for (Slot s : r.security_groups)
     v.security_group_ids.push_back(sgs_[s].id.to_string());

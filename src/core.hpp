@@ -71,6 +71,9 @@ struct SgRecord {
   bool alive = false;
 };
 
+/// An interned text field left empty (interned ids start at 0).
+inline constexpr std::uint32_t kNoText = 0xFFFFFFFF;
+
 /// What every asynchronous resource has: the engine (async_resources.cpp) works on this part.
 struct AsyncRecord {
   Uuid id;
@@ -90,8 +93,8 @@ static_assert(sizeof(AsyncRecord) == 88);
 struct VmRecord : AsyncRecord {
   std::vector<Slot> security_groups;
   std::vector<Slot> volumes;
-  std::uint32_t image = 0;          // interned
-  std::uint32_t instance_type = 0;  // interned (with the images)
+  std::uint32_t image = 0;                // interned
+  std::uint32_t instance_type = kNoText;  // interned (with the images); kNoText: none given
   std::uint32_t memory_mb = 0;
   std::uint32_t ip = 0;  // 0: none
   std::uint8_t cpu = 0;

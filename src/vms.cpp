@@ -32,7 +32,7 @@ Slot Core::created(const Uuid& id, const TaskStart& start, const VmSpec& spec, c
   r.cpu = static_cast<std::uint8_t>(spec.cpu);
   r.memory_mb = static_cast<std::uint32_t>(spec.memory_mb);
   r.image = intern_image(spec.image);
-  r.instance_type = intern_image(spec.instance_type);
+  if (!spec.instance_type.empty()) r.instance_type = intern_image(spec.instance_type);
   for (const auto& id : spec.security_group_ids) {
     const Slot sg = sgs_.find(id);
     if (sg == kNone) throw StoreError("journal record is corrupt (an unknown security group)");
