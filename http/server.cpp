@@ -192,6 +192,10 @@ void Server::Impl::stop() {
   for (auto& t : threads)
     t.join();
   threads.clear();
+  // A session waiting for a commit (--data-dir) is held by its callback in the store's writer
+  // thread; that callback posts to the stopped io_context, whose queue drops it with this
+  // server. Wait for every such callback here, so that none outlives the sessions' registry.
+  api.support().wait_callbacks();
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -241,6 +241,9 @@ class Core : public std::enable_shared_from_this<Core> {
   /// the manager was told not to wait).
   void sync() const;
   void after_durable(std::function<void(bool)> callback) const;
+  void wait_callbacks() const {
+    if (store_) store_->wait_callbacks();
+  }
   bool durable() const noexcept { return store_ != nullptr; }
 
  private:

@@ -192,5 +192,8 @@ void ServerSupport::after_durable(std::function<void(bool)> callback) {
 bool ServerSupport::durable() const noexcept {
   return core_->durable();
 }
+void ServerSupport::wait_callbacks() {
+  core_->wait_callbacks();
+}
 
 }  // namespace mockcloud

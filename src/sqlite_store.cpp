@@ -189,6 +189,11 @@ class SqliteStore final : public Store {
     return seq;
   }
 
+  void wait_callbacks() override {
+    std::unique_lock lock(mutex_);
+    delivered_cv_.wait(lock, [&] { return waiters_.empty() && delivering_ == 0; });
+  }
+
   void wait_durable(std::uint64_t seq) override {
     std::unique_lock lock(mutex_);
     durable_cv_.wait(lock, [&] { return durable_ >= seq || !failure_.empty(); });
@@ -294,19 +299,29 @@ class SqliteStore final : public Store {
       }
       if (!ready.empty()) {
         const bool ok = failure_.empty();
+        ++delivering_;
         lock.unlock();
         for (auto& w : ready)
           w.callback(ok);
+        ready.clear();  // what the callbacks hold goes before wait_callbacks() returns
         lock.lock();
+        --delivering_;
+        delivered_cv_.notify_all();
       }
     }
     std::deque<Waiter> left;  // only if the last batch failed
     left.swap(waiters_);
     const bool ok = failure_.empty();
     const auto durable = durable_;
+    ++delivering_;
     lock.unlock();
     for (auto& w : left)
       w.callback(ok && w.seq <= durable);
+    left.clear();
+    lock.lock();
+    --delivering_;
+    delivered_cv_.notify_all();
+    lock.unlock();
     sqlite3_finalize(insert);
     sqlite3_finalize(truncate);
   }
@@ -338,6 +353,8 @@ class SqliteStore final : public Store {
     std::function<void(bool)> callback;
   };
   std::deque<Waiter> waiters_;
+  std::condition_variable delivered_cv_;
+  int delivering_ = 0;  // batches of callbacks being run outside the lock
   std::uint64_t last_ = 0, durable_ = 0;
   std::string failure_;
   bool stop_ = false;

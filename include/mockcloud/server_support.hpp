@@ -34,6 +34,9 @@ class ServerSupport {
   void after_durable(std::function<void(bool ok)> callback);
   /// True when the manager keeps its state in a store.
   bool durable() const noexcept;
+  /// Returns once every after_durable() callback given so far has run and been released: a
+  /// server calls it when it stops, before what those callbacks hold goes away.
+  void wait_callbacks();
 
  private:
   std::shared_ptr<detail::Core> core_;

@@ -55,6 +55,9 @@ class Store {
   /// Calls `callback(true)` once every record appended so far is durable (at once if they
   /// are), or `callback(false)` if writing failed; on the writer's thread or the caller's.
   virtual void after_durable(std::function<void(bool ok)> callback) = 0;
+  /// Returns once every callback given to after_durable() before the call has run and been
+  /// destroyed (what they hold is released): for an owner about to go away.
+  virtual void wait_callbacks() {}
 
   /// The format of the records it holds: kJournalFormat, or an older one that the manager
   /// migrates on open (replaying it, then rewrite()).
