@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
+#include <memory>
 
 #include <chrono>
 #include <condition_variable>
@@ -167,7 +168,11 @@ class SqliteStore final : public Store {
   }
 
   void replay(const std::function<void(const Record&)>& fn) override {
-    sqlite3_stmt* st = db_.prepare("SELECT at, kind, body FROM events ORDER BY seq");
+    // Finalized however the loop ends: `fn` throws on a record it cannot apply (a corrupt
+    // journal, another cloud model), and an open statement keeps the database from closing.
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(
+        db_.prepare("SELECT at, kind, body FROM events ORDER BY seq"), sqlite3_finalize);
+    sqlite3_stmt* st = statement.get();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
       Record r;
@@ -177,7 +182,7 @@ class SqliteStore final : public Store {
       r.body.assign(body ? body : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 2)));
       fn(r);
     }
-    sqlite3_finalize(st);
+    statement.reset();
     if (rc != SQLITE_DONE) throw StoreError(db_.errmsg());
   }
 
