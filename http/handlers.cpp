@@ -1,6 +1,5 @@
 #include "handlers.hpp"
 
-#include <charconv>
 #include <limits>
 
 namespace mockcloud::http {
@@ -30,25 +29,12 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-// pydantic's int parsing of a query string: optional sign, digits, surrounding spaces allowed.
-std::optional<std::int64_t> parse_int(std::string_view s) {
-  while (!s.empty() && s.front() == ' ')
-    s.remove_prefix(1);
-  while (!s.empty() && s.back() == ' ')
-    s.remove_suffix(1);
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  std::int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
 void bounded_int(const Query& q, std::string_view name, std::int64_t min, std::int64_t max,
                  std::size_t& out, FieldErrors& errors) {
   auto text = q.get(name);
   if (!text) return;
   std::vector<PathElement> loc{std::string("query"), std::string(name)};
-  auto v = parse_int(*text);
+  auto v = parse_lax_integer(*text);
   if (!v) {
     errors.add(std::move(loc),
                "Input should be a valid integer, unable to parse string as an integer",
@@ -110,10 +96,10 @@ std::optional<std::string> Query::get(std::string_view name) const {
   return found;
 }
 
-Page Query::page(FieldErrors& errors) const {
+Page Query::page(FieldErrors& errors, std::int64_t min_limit, std::int64_t max_limit) const {
   Page page;
   bounded_int(*this, "skip", 0, std::numeric_limits<std::int64_t>::max(), page.skip, errors);
-  bounded_int(*this, "limit", 1, 1000, page.limit, errors);
+  bounded_int(*this, "limit", min_limit, max_limit, page.limit, errors);
   return page;
 }
 

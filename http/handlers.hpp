@@ -46,8 +46,9 @@ class Query {
   explicit Query(std::string_view raw) : raw_(raw) {}
   std::optional<std::string> get(std::string_view name) const;
 
-  /// skip (>= 0, default 0) and limit (1..1000, default 100); errors at ["query", name].
-  Page page(FieldErrors& errors) const;
+  /// skip (>= 0, default 0) and limit (1..1000 unless said, default 100); errors at
+  /// ["query", name].
+  Page page(FieldErrors& errors, std::int64_t min_limit = 1, std::int64_t max_limit = 1000) const;
   /// An enum filter; an unknown value is an `enum` error listing the allowed ones.
   template <class Enum>
   std::optional<Enum> enumeration(std::string_view name, FieldErrors& errors) const {

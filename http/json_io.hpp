@@ -52,6 +52,8 @@ void write_json_array(std::string& out, const std::vector<T>& items) {
   out += ']';
 }
 
+/// One element of a 422 item's loc: a name as a string, an index as a number.
+void write_loc_element(std::string& out, const PathElement& e);
 /// `{"detail":"..."}`
 void write_detail(std::string& out, std::string_view message);
 /// `{"detail":[{"type":..,"loc":[..],"msg":..},...]}`
@@ -170,8 +172,8 @@ std::string enum_expected_message() {
   return msg;
 }
 
-/// pydantic's parsing of a string as an integer: surrounding whitespace, an optional sign,
-/// decimal digits; nullopt otherwise (or beyond 64 bits).
+/// pydantic's parsing of a string as an integer (a query parameter, a lax body field):
+/// surrounding spaces, an optional sign, decimal digits; nullopt otherwise (or beyond 64 bits).
 std::optional<std::int64_t> parse_lax_integer(std::string_view s);
 
 /// A request body parsed as a JSON object, allocated from a small local buffer first, so that a

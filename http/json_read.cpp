@@ -137,10 +137,11 @@ std::vector<PathElement> ObjectReader::loc(std::string_view key) const {
 }
 
 std::optional<std::int64_t> parse_lax_integer(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\n\r");
-  if (first == std::string_view::npos) return std::nullopt;
-  s = s.substr(first, s.find_last_not_of(" \t\n\r") - first + 1);
-  if (s.front() == '+') s.remove_prefix(1);
+  while (!s.empty() && s.front() == ' ')
+    s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ')
+    s.remove_suffix(1);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
   std::int64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (s.empty() || ec != std::errc{} || end != s.data() + s.size()) return std::nullopt;

@@ -40,14 +40,14 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
   return n;
 }
 
+}  // namespace
+
 void write_loc_element(std::string& out, const PathElement& e) {
   if (const auto* s = std::get_if<std::string>(&e))
     write_string(out, *s);
   else
     write_int(out, static_cast<std::int64_t>(std::get<std::size_t>(e)));
 }
-
-}  // namespace
 
 void write_string(std::string& out, std::string_view s) {
   out += '"';

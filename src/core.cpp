@@ -294,13 +294,6 @@ std::uint32_t Core::intern_message(std::string_view m) {
 
 // ---- operations ----
 
-namespace {
-/// Not settled yet: running, or queued for a worker (CloudModel::pending_stage).
-bool in_flight(TaskState s) {
-  return s == TaskState::started || s == TaskState::pending;
-}
-}  // namespace
-
 bool Core::op_ready(Slot task, std::uint64_t epoch) const {
   std::lock_guard lock(mutex_);
   return epoch == epoch_ && !in_flight(tasks_[task].state);

@@ -122,6 +122,11 @@ struct TaskRecord {
   bool alive = false;
 };
 
+/// Not settled yet: running, or queued for a worker (CloudModel::pending_stage).
+inline bool in_flight(TaskState s) {
+  return s == TaskState::started || s == TaskState::pending;
+}
+
 // What lists filter on, for each kind of record (see Table and OrderIndex).
 inline Slot order_env(const EnvRecord&) {
   return kNone;

@@ -40,8 +40,7 @@ std::vector<Violation> Core::check_invariants() const {
     if (t.state == TaskState::started && r.status != step.during)
       add("task", fmt::format("{} {} is not in the step of its started task {}", life.noun, id,
                               t.id.to_string()));
-    const bool settled = t.state != TaskState::pending && t.state != TaskState::started;
-    if (settled && (r.status == step.during || r.status == life.queued))
+    if (!in_flight(t.state) && (r.status == step.during || r.status == life.queued))
       add("task", fmt::format("{} {} is still in the step of its settled task {}", life.noun, id,
                               t.id.to_string()));
   };

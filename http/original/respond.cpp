@@ -1,7 +1,7 @@
 #include "respond.hpp"
 
 #include <boost/json/serialize.hpp>
-#include <charconv>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -116,10 +116,7 @@ void respond_validation(Response& res, const std::vector<FieldError>& errors,
     out += ",\"loc\":[";
     for (std::size_t j = 0; j < e.loc.size(); ++j) {
       if (j != 0) out += ',';
-      if (const auto* s = std::get_if<std::string>(&e.loc[j]))
-        write_string(out, *s);
-      else
-        write_int(out, static_cast<std::int64_t>(std::get<std::size_t>(e.loc[j])));
+      write_loc_element(out, e.loc[j]);
     }
     out += "],\"msg\":";
     write_string(out, e.msg);
@@ -213,30 +210,9 @@ std::optional<std::string> path_id(const Call& call, std::size_t index, std::str
 }
 
 std::optional<Page> page(const Call& call, Response& res) {
-  const Query query{call.query};
-  FieldErrors errors;
-  Page p;
   // skip and limit: integers >= 0 (the original has no bounds, and a negative one fails there).
-  auto read = [&](std::string_view name, std::size_t& out) {
-    auto text = query.get(name);
-    if (!text) return;
-    std::int64_t v = 0;
-    std::string_view s = *text;
-    if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    std::vector<PathElement> loc{std::string("query"), std::string(name)};
-    if (s.empty() || ec != std::errc{} || end != s.data() + s.size())
-      errors.add(std::move(loc),
-                 "Input should be a valid integer, unable to parse string as an integer",
-                 "int_parsing");
-    else if (v < 0)
-      errors.add(std::move(loc), "Input should be greater than or equal to 0",
-                 "greater_than_equal");
-    else
-      out = static_cast<std::size_t>(v);
-  };
-  read("skip", p.skip);
-  read("limit", p.limit);
+  FieldErrors errors;
+  const Page p = Query{call.query}.page(errors, 0, std::numeric_limits<std::int64_t>::max());
   if (errors.empty()) return p;
   respond_validation(res, errors.list(), nullptr, call);
   return std::nullopt;

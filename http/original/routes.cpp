@@ -89,22 +89,27 @@ template <class Model, class Create>
 bool create_spec(Api& api, const Call& call, Response& res, Create& spec_out) {
   Model body;
   if (!read_body(api, call, res, body)) return false;
-  spec_out = spec(body);
-  if (auto errors = validate(spec_out, api.manager().model()); !errors.empty()) {
-    FieldErrors ignored;
-    BodyDocument doc{api.max_json_depth()};  // parsed again for the inputs, on this path only
-    respond_validation(res, prefixed(std::move(errors), "body"),
-                       doc.parse(call.request.body, ignored), call);
-    return false;
-  }
+  spec_out = spec(body);  // the library's own rules are checked by the create call
   return true;
+}
+
+/// A create's error; for the library's rules (a 422), with the inputs of the body, parsed again
+/// on this path only.
+void respond_create_error(Api& api, const Call& call, Response& res, const Error& error,
+                          std::string_view type) {
+  if (error.kind != ErrorKind::invalid || error.fields.empty())
+    return respond_error(res, error, {type, {}}, call);
+  FieldErrors ignored;
+  BodyDocument doc{api.max_json_depth()};
+  respond_validation(res, prefixed(error.fields, "body"), doc.parse(call.request.body, ignored),
+                     call);
 }
 
 void create_environment(Api& api, const Call& call, Response& res) {
   EnvironmentSpec s;
   if (!create_spec<EnvironmentCreate>(api, call, res, s)) return;
   auto created = api.manager().create_environment(s);
-  if (!created) return respond_error(res, created.error(), {"environment", {}}, call);
+  if (!created) return respond_create_error(api, call, res, created.error(), "environment");
   respond_view(res, view(*created));
 }
 
@@ -112,7 +117,7 @@ void create_security_group(Api& api, const Call& call, Response& res) {
   SecurityGroupSpec s;
   if (!create_spec<SecurityGroupCreate>(api, call, res, s)) return;
   auto created = api.manager().create_security_group(s);
-  if (!created) return respond_error(res, created.error(), {"security_group", {}}, call);
+  if (!created) return respond_create_error(api, call, res, created.error(), "security_group");
   respond_view(res, view(*created));
 }
 
@@ -132,7 +137,7 @@ void create_vm(Api& api, const Call& call, Response& res) {
   VmSpec s;
   if (!create_spec<VMCreate>(api, call, res, s)) return;
   auto op = api.manager().create_vm(s);
-  if (!op) return respond_error(res, op.error(), {"vm", {}}, call);
+  if (!op) return respond_create_error(api, call, res, op.error(), "vm");
   respond_task(res, op->resource(), "VM creation started", "vm", true);
 }
 
@@ -140,7 +145,7 @@ void create_volume(Api& api, const Call& call, Response& res) {
   VolumeSpec s;
   if (!create_spec<VolumeCreate>(api, call, res, s)) return;
   auto op = api.manager().create_volume(s);
-  if (!op) return respond_error(res, op.error(), {"volume", {}}, call);
+  if (!op) return respond_create_error(api, call, res, op.error(), "volume");
   respond_task(res, op->resource(), "Volume creation started", "volume", true);
 }
 
