@@ -35,6 +35,8 @@ using mockcloud::Volume;
 using mockcloud::VolumeSpec;
 using mockcloud::VolumeStatus;
 
+using mctest::TempDir;
+
 namespace {
 
 ManagerOptions with_model(CloudModel model, Settings settings = mctest::fixed_settings(),
@@ -111,19 +113,6 @@ class MemoryStore final : public mockcloud::Store {
 
  private:
   std::uint64_t last_ = 0;
-};
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("mockcloud-model-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
 };
 
 /// Everything a manager shows, for comparing two managers (or one before and after a restart).

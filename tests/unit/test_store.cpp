@@ -14,23 +14,15 @@
 
 #include "mockcloud/manager.hpp"
 #include "mockcloud/store.hpp"
+#include "test_support.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using namespace mockcloud;
 
-namespace {
+using mctest::TempDir;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::random_device rd;
-    path = fs::temp_directory_path() /
-           ("mockcloud-store-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+namespace {
 
 struct Everything {
   std::vector<Environment> envs;
