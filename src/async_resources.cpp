@@ -103,7 +103,9 @@ Slot Core::insert_async(Record&& r, const Uuid& id, const TaskStart& start, cons
   ++(e.*env_counts<Record>()).live;
   ++(e.*env_counts<Record>()).by_status[status];
   ++global_counts<Record>(status_counts_)[status];
-  table<Record>()[slot].task = start_task(life.create.task, start, id, slot, kNone, now);
+  Record& added = table<Record>()[slot];
+  added.task = start_task(life.create.task, start, id, slot, kNone, now);
+  note(added, kNoStatus, status, added.task, now);
   return slot;
 }
 
@@ -176,6 +178,7 @@ Result<Operation<typename RecordTraits<Record>::Snapshot>> Core::delete_async(st
   }
   if (!revoked.id.empty()) {  // the creation it cancelled settled
     settled_cv_.notify_all();
+    deliver_events();  // before the task's callbacks, as on_timer() does
     run(cbs, revoked);
   }
   return std::move(*op);
@@ -191,11 +194,13 @@ Slot Core::apply(const DeletionStarted& e, Callbacks& cbs) {
     using Record = std::remove_reference_t<decltype(table[0])>;
     const Slot slot = existing(table, e.id, life->noun);
     Record& r = table[slot];
+    const std::uint8_t from = r.status;
     if (r.status == life->create.during || r.status == life->queued)
       revoke_creation(r.task, now, cbs);
     set_status<Record>(slot, step->during);
     r.updated_at = now;
     r.task = start_task(step->task, e.start, r.id, slot, r.task, now);
+    note(r, from, step->during, r.task, now);
     return slot;
   };
   return life == &kVmLifecycle ? begin(vms_) : begin(volumes_);
@@ -217,6 +222,7 @@ void Core::set_status(Slot slot, std::uint8_t status) {
 
 void Core::complete(Slot task, TimePoint now, Callbacks& cbs) {
   const TaskRecord& t = tasks_[task];
+  const CauseScope cause(*this, t.forced_failure ? EventCause::fault : cause_);
   const Step& step = *step_of(t.kind).step;
   std::uint32_t ip = 0;
   std::string_view error;
@@ -266,13 +272,17 @@ void Core::finish_step(Slot task, const Step& step, bool ok, std::uint32_t ip,
                        std::string_view error, TimePoint now, Callbacks& cbs) {
   const Slot slot = tasks_[task].resource_slot;
   Record& r = table<Record>()[slot];
+  const std::uint8_t from = r.status;
   if (ok) {
     settle(task, TaskState::success, 0, now, cbs);
     run_effects<Record>(slot, step.success_effects, ip, now);
-    if (step.success_effects & remove)
+    if (step.success_effects & remove) {
+      note(r, from, model_.keep_deleted ? lifecycle<Record>().kept : kGone, task, now);
       return model_.keep_deleted ? keep_record<Record>(slot, now) : remove_record<Record>(slot);
+    }
     r.updated_at = now;
     set_status<Record>(slot, step.on_success);
+    Uuid attached_to{};
     if constexpr (std::is_same_v<Record, VolumeRecord>) {
       if ((step.success_effects & attach_vm) && r.attach_to != Uuid{}) {
         const Slot vm = existing(vms_, r.attach_to, "VM");
@@ -280,13 +290,16 @@ void Core::finish_step(Slot task, const Step& step, bool ok, std::uint32_t ip,
         r.vm = vm;
         vms_[vm].volumes.push_back(slot);
         vms_[vm].updated_at = now;
+        attached_to = r.attach_to;
       }
     }
+    note(r, from, r.status, task, now, attached_to);
   } else {
     run_effects<Record>(slot, step.failure_effects, 0, now);
     r.error = intern_message(error);
     r.updated_at = now;
     set_status<Record>(slot, step.on_failure);
+    note(r, from, step.on_failure, task, now);
     settle(task, TaskState::failure, r.error, now, cbs);
   }
 }
@@ -307,7 +320,7 @@ void Core::run_effects(Slot slot, Effect effects, std::uint32_t ip, TimePoint no
     }
     if (effects & detach_volumes)
       for (Slot v : std::vector<Slot>(vm.volumes))
-        detach(volumes_[v], v, now);
+        detach(volumes_[v], v, now, vm.task);
     if (effects & release_groups)
       for (Slot sg : vm.security_groups)
         --sgs_[sg].users;
@@ -348,10 +361,12 @@ void Core::keep_record(Slot slot, TimePoint now) {
 template <class Record>
 void Core::forget_kept(Slot env) {
   const std::uint8_t kept = lifecycle<Record>().kept;
+  const TimePoint now = current_time();
   auto& records = table<Record>();
   for (Slot s = 0; s < records.capacity(); ++s) {
     Record& r = records[s];
     if (!r.alive || r.env != env || r.status != kept) continue;
+    note(r, kept, kGone, kNone, now);
     KindCounts& counts = envs_[env].*env_counts<Record>();
     --counts.kept;
     --counts.by_status[kept];

@@ -31,6 +31,8 @@ void Core::reset(std::optional<std::uint64_t> seed) {
     const Reset e{seed.value_or(seed_), initial_settings_, model_};
     apply(e);
     record(e);
+    const CauseScope cause(*this, EventCause::reset);
+    note(EventKind::reset, {}, {}, kNoStatus, kNoStatus, current_time());
   }
   settled_cv_.notify_all();
 }
@@ -73,6 +75,7 @@ void Core::reset_to(std::uint64_t seed, const Settings& settings) {
 }
 
 void Core::shutdown() {
+  std::vector<std::function<void(const Event&)>> waiters;  // released outside the locks
   {
     std::lock_guard lock(mutex_);
     closing_ = true;
@@ -80,6 +83,15 @@ void Core::shutdown() {
     disarm();
     due_.clear();
     callbacks_.clear();
+    std::lock_guard subs(subscribers_mutex_);
+    for (const auto& s : subscribers_) {
+      s->closed = true;
+      if (s->waiter) waiters.push_back(std::move(s->waiter));
+      s->waiter = nullptr;
+    }
+    subscribers_.clear();
+    ready_.clear();
+    events_changed();
   }
   settled_cv_.notify_all();
   if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && clock_listener_)

@@ -25,8 +25,10 @@ Core::Core(ManagerOptions options, Clock& clock)
       on_task_settled_(std::move(options.on_task_settled)),
       wait_for_durability_(options.wait_for_durability),
       seed_(options.seed ? *options.seed : random_seed()),
-      settings_(options.settings) {
+      settings_(options.settings),
+      history_(options.event_history) {
   if (auto errors = validate(settings_); !errors.empty()) throw Exception(Error::invalid(errors));
+  events_changed();
 }
 
 // ---- snapshots ----
@@ -187,8 +189,11 @@ void Core::picked_up(Slot task, TimePoint now) {
   tasks_.status_changed(task);
   auto start = [&](auto& table) {
     using Record = std::remove_reference_t<decltype(table[0])>;
-    table[t.resource_slot].updated_at = now;
+    auto& r = table[t.resource_slot];
+    const std::uint8_t from = r.status;
+    r.updated_at = now;
     set_status<Record>(t.resource_slot, step_of(t.kind).step->during);
+    note(r, from, r.status, task, now);
   };
   if (t.kind == TaskKind::vm_create)
     start(vms_);
@@ -231,6 +236,7 @@ void Core::on_timer(std::uint64_t epoch) {
   {
     std::lock_guard lock(mutex_);
     if (epoch != epoch_ || closing_) return;
+    const CauseScope cause(*this, EventCause::timer);
     armed_at_.reset();  // this timer has fired
     const TimePoint now = current_time();
     while (!due_.empty() && !live_entry(due_.top()))
@@ -250,6 +256,7 @@ void Core::on_timer(std::uint64_t epoch) {
     arm();
   }
   settled_cv_.notify_all();
+  deliver_events();
   run(cbs, settled);
 }
 

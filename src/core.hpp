@@ -20,6 +20,7 @@
 #include <boost/unordered/unordered_flat_set.hpp>
 
 #include "due_queue.hpp"
+#include "events.hpp"
 #include "ip_pool.hpp"
 #include "journal.hpp"
 #include "journal_codec.hpp"
@@ -251,6 +252,21 @@ class Core : public std::enable_shared_from_this<Core> {
   }
   bool durable() const noexcept { return store_ != nullptr; }
 
+  // Events (events.cpp).
+  Subscription subscribe(std::function<void(const Event&)> callback,
+                         const SubscribeOptions& options);
+  EventsSince events_since(std::uint64_t seq, std::size_t max) const;
+  /// Hands the waiting events to the subscribers that can take them. Called, with no lock
+  /// held, by the thread that changed the state; a branch when nobody subscribes.
+  void deliver_events() {
+    if (subscriber_count_.load(std::memory_order_relaxed) != 0) deliver_ready();
+  }
+  // A Subscription's calls.
+  void unsubscribe(const std::shared_ptr<Subscriber>& s) noexcept;
+  bool subscribed(const Subscriber& s) const;
+  std::optional<Event> try_next(Subscriber& s);
+  void on_next(const std::shared_ptr<Subscriber>& s, std::function<void(const Event&)> callback);
+
  private:
   using Lock = std::unique_lock<std::mutex>;
   using Callbacks = std::vector<std::function<void(const Task&)>>;
@@ -438,8 +454,55 @@ class Core : public std::enable_shared_from_this<Core> {
   void revoke_creation(Slot task, TimePoint now, Callbacks& cbs);
   void run(Callbacks& cbs, const Task& task) const;
 
+  // ---- events (events.cpp) ----
+  /// Why the changes being applied happen: a call's unless a scope says otherwise.
+  struct CauseScope {
+    CauseScope(Core& core, EventCause cause) : core_(core), saved_(core.cause_) {
+      core.cause_ = cause;
+    }
+    ~CauseScope() { core_.cause_ = saved_; }
+    CauseScope(const CauseScope&) = delete;
+    CauseScope& operator=(const CauseScope&) = delete;
+
+   private:
+    Core& core_;
+    EventCause saved_;
+  };
+  template <class Record>
+  static constexpr EventKind event_kind() {
+    return std::is_same_v<Record, VmRecord> ? EventKind::vm : EventKind::volume;
+  }
+  /// A VM's or volume's transition (under mutex_); a branch when events are off.
+  template <class Record>
+  void note(const Record& r, std::uint8_t from, std::uint8_t to, Slot task, TimePoint now,
+            const Uuid& vm = {}) {
+    if (events_on_) note_async(event_kind<Record>(), r, from, to, task, now, vm);
+  }
+  void note_async(EventKind kind, const AsyncRecord& r, std::uint8_t from, std::uint8_t to,
+                  Slot task, TimePoint now, const Uuid& vm);
+  /// An environment's or security group's (`env` zero for a cloud-wide group), or a reset.
+  void note(EventKind kind, const Uuid& id, const Uuid& env, std::uint8_t from, std::uint8_t to,
+            TimePoint now) {
+    if (events_on_) note_other(kind, id, env, from, to, now);
+  }
+  void note_other(EventKind kind, const Uuid& id, const Uuid& env, std::uint8_t from,
+                  std::uint8_t to, TimePoint now);
+  /// Queues a recorded event for every subscriber.
+  void publish(const EventRecord& r);
+  /// Whether the events after `seq` are all in the history (and `seq` is not ahead).
+  bool in_history(std::uint64_t seq) const noexcept {
+    return seq <= event_seq_ && seq + history_.size() >= event_seq_;
+  }
+  void deliver_ready();
+  /// Calls `s`'s callback (or waiter) with its waiting events, one at a time, `lock` (of
+  /// subscribers_mutex_) released around each call.
+  void drain(const std::shared_ptr<Subscriber>& s, std::unique_lock<std::mutex>& lock);
+  /// Under both locks: whether events are recorded (a history, or a subscriber).
+  void events_changed();
+
   // VM and volume specifics (vms.cpp, volumes.cpp).
-  void detach(VolumeRecord& v, Slot volume_slot, TimePoint now);
+  /// `task`: the task whose completion detaches it (none for a call).
+  void detach(VolumeRecord& v, Slot volume_slot, TimePoint now, Slot task = kNone);
   std::uint32_t intern_image(std::string_view image);
   void reset_to(std::uint64_t seed, const Settings& settings);
 
@@ -495,6 +558,19 @@ class Core : public std::enable_shared_from_this<Core> {
   std::vector<Store::Record>* migrated_ = nullptr;  // while migrating: the new journal
   std::optional<TimePoint> replay_at_;              // set while replaying
   TimePoint last_recorded_at_{};
+
+  // Events: recorded under mutex_ in the order the changes are applied, delivered outside it.
+  bool events_on_ = false;  // a history or a subscriber, once constructed
+  EventCause cause_ = EventCause::request;
+  std::uint64_t event_seq_ = 0;  // the latest event's
+  Ring<EventRecord> history_;
+  EventRecord scratch_;  // where an event is written when no history keeps it
+  // Changed under both mutex_ and subscribers_mutex_: either guards reading it.
+  std::vector<std::shared_ptr<Subscriber>> subscribers_;
+  mutable std::mutex subscribers_mutex_;    // after mutex_; guards the Subscribers and ready_
+  std::condition_variable subscribers_cv_;  // a delivery ended
+  std::vector<std::shared_ptr<Subscriber>> ready_;  // subscribers with something to deliver
+  std::atomic<std::size_t> subscriber_count_{0};
 };
 
 template <class Record, class Spec, class Check, class Extra>

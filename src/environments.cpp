@@ -40,6 +40,7 @@ Slot Core::apply(const EnvironmentCreated& e) {
   const Slot slot = envs_.insert(std::move(r));
   name.live = slot;
   ++name.generation;
+  note(EventKind::environment, e.id, e.id, kNoStatus, kActive, envs_[slot].created_at);
   return slot;
 }
 
@@ -82,6 +83,7 @@ void Core::apply(const EnvironmentDeleted& e) {
   forget_kept<VolumeRecord>(s);  // volumes first: a kept VM holds none
   forget_kept<VmRecord>(s);
   env_names_.entry({0, envs_[s].name}).live = kNone;
+  note(EventKind::environment, e.id, e.id, kActive, kGone, current_time());
   envs_.erase(s);
 }
 
@@ -144,6 +146,8 @@ Slot Core::apply(const SecurityGroupCreated& e) {
   name.live = slot;
   ++name.generation;
   if (env != kNone) ++envs_[env].security_groups;
+  note(EventKind::security_group, e.id, env == kNone ? Uuid{} : envs_[env].id, kNoStatus, kActive,
+       sgs_[slot].created_at);
   return slot;
 }
 
@@ -189,6 +193,8 @@ void Core::apply(const SecurityGroupDeleted& e) {
   if (sg.users || model_.keep_deleted) release_security_group(s);
   sg_names_.entry({name_scope(sg.env), sg.name}).live = kNone;
   if (sg.env != kNone) --envs_[sg.env].security_groups;
+  note(EventKind::security_group, e.id, sg.env == kNone ? Uuid{} : envs_[sg.env].id, kActive, kGone,
+       current_time());
   sgs_.erase(s);
 }
 

@@ -2,6 +2,8 @@
 #include "mockcloud/manager.hpp"
 #include "mockcloud/server_support.hpp"
 
+#include <stdexcept>
+
 #include "core.hpp"
 
 namespace mockcloud {
@@ -11,6 +13,13 @@ namespace {
 template <class R>
 R synced(const detail::Core& core, R result) {
   core.sync();
+  return result;
+}
+// A change: durable first, then its events handed to the subscribers, outside the lock.
+template <class R>
+R changed(detail::Core& core, R result) {
+  core.sync();
+  core.deliver_events();
   return result;
 }
 }  // namespace
@@ -29,7 +38,7 @@ ResourceManager::~ResourceManager() {
 }
 
 Result<Environment> ResourceManager::create_environment(const EnvironmentSpec& spec) {
-  return synced(*core_, core_->create_environment(spec));
+  return changed(*core_, core_->create_environment(spec));
 }
 Result<Environment> ResourceManager::get_environment(std::string_view id) const {
   return synced(*core_, core_->get_environment(id));
@@ -38,11 +47,11 @@ Listing<Environment> ResourceManager::list_environments(const EnvironmentFilter&
   return synced(*core_, core_->list_environments(f, p));
 }
 Result<Ok> ResourceManager::delete_environment(std::string_view id) {
-  return synced(*core_, core_->delete_environment(id));
+  return changed(*core_, core_->delete_environment(id));
 }
 
 Result<SecurityGroup> ResourceManager::create_security_group(const SecurityGroupSpec& spec) {
-  return synced(*core_, core_->create_security_group(spec));
+  return changed(*core_, core_->create_security_group(spec));
 }
 Result<SecurityGroup> ResourceManager::get_security_group(std::string_view id) const {
   return synced(*core_, core_->get_security_group(id));
@@ -52,11 +61,11 @@ Listing<SecurityGroup> ResourceManager::list_security_groups(const SecurityGroup
   return synced(*core_, core_->list_security_groups(f, p));
 }
 Result<Ok> ResourceManager::delete_security_group(std::string_view id) {
-  return synced(*core_, core_->delete_security_group(id));
+  return changed(*core_, core_->delete_security_group(id));
 }
 
 Result<Operation<Vm>> ResourceManager::create_vm(const VmSpec& spec) {
-  return synced(*core_, core_->create_vm(spec));
+  return changed(*core_, core_->create_vm(spec));
 }
 Result<Vm> ResourceManager::get_vm(std::string_view id) const {
   return synced(*core_, core_->get_vm(id));
@@ -65,11 +74,11 @@ Listing<Vm> ResourceManager::list_vms(const VmFilter& f, Page p) const {
   return synced(*core_, core_->list_vms(f, p));
 }
 Result<Operation<Vm>> ResourceManager::delete_vm(std::string_view id) {
-  return synced(*core_, core_->delete_vm(id));
+  return changed(*core_, core_->delete_vm(id));
 }
 
 Result<Operation<Volume>> ResourceManager::create_volume(const VolumeSpec& spec) {
-  return synced(*core_, core_->create_volume(spec));
+  return changed(*core_, core_->create_volume(spec));
 }
 Result<Volume> ResourceManager::get_volume(std::string_view id) const {
   return synced(*core_, core_->get_volume(id));
@@ -78,13 +87,13 @@ Listing<Volume> ResourceManager::list_volumes(const VolumeFilter& f, Page p) con
   return synced(*core_, core_->list_volumes(f, p));
 }
 Result<Operation<Volume>> ResourceManager::delete_volume(std::string_view id) {
-  return synced(*core_, core_->delete_volume(id));
+  return changed(*core_, core_->delete_volume(id));
 }
 Result<Volume> ResourceManager::attach_volume(std::string_view volume_id, std::string_view vm_id) {
-  return synced(*core_, core_->attach_volume(volume_id, vm_id));
+  return changed(*core_, core_->attach_volume(volume_id, vm_id));
 }
 Result<Volume> ResourceManager::detach_volume(std::string_view volume_id) {
-  return synced(*core_, core_->detach_volume(volume_id));
+  return changed(*core_, core_->detach_volume(volume_id));
 }
 
 Result<Task> ResourceManager::get_task(std::string_view id) const {
@@ -97,6 +106,7 @@ Listing<Task> ResourceManager::list_tasks(const TaskFilter& f, Page p) const {
 void ResourceManager::reset(std::optional<std::uint64_t> seed) {
   core_->reset(seed);
   core_->sync();
+  core_->deliver_events();
 }
 std::uint64_t ResourceManager::seed() const {
   return core_->seed();
@@ -128,6 +138,18 @@ StatusCounts ResourceManager::status_counts() const {
 }
 Clock& ResourceManager::clock() const noexcept {
   return core_->clock();
+}
+
+Subscription ResourceManager::subscribe(std::function<void(const Event&)> callback,
+                                        SubscribeOptions options) {
+  if (!callback) throw std::invalid_argument("subscribe(): an empty callback");
+  return core_->subscribe(std::move(callback), options);
+}
+Subscription ResourceManager::subscribe(SubscribeOptions options) {
+  return core_->subscribe({}, options);
+}
+EventsSince ResourceManager::events_since(std::uint64_t seq, std::size_t max) const {
+  return core_->events_since(seq, max);
 }
 
 std::vector<Violation> ResourceManager::check_invariants() const {

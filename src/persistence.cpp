@@ -58,6 +58,7 @@ void Core::clock_moved(TimePoint now) {
 
 void Core::open_store(std::shared_ptr<Store> store) {
   store_ = std::move(store);
+  events_on_ = false;  // a replay emits nothing
   bool empty = true;
   std::uint64_t seq = 0;
   // A journal of an older format is replayed into a new one, which replaces it at the end.
@@ -93,6 +94,10 @@ void Core::open_store(std::shared_ptr<Store> store) {
       v->advance_to(*replay_at_);
   }
   replay_at_.reset();
+  {
+    std::lock_guard subs(subscribers_mutex_);
+    events_changed();
+  }
   if (empty) record(Reset{seed_, settings_, model_});
   if (auto* v = dynamic_cast<VirtualClock*>(&clock_))
     clock_listener_ = v->add_listener([this](TimePoint now) { clock_moved(now); });

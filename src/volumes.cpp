@@ -100,7 +100,9 @@ void Core::apply(const VolumeAttached& e) {
   const Slot vs = existing(volumes_, e.volume, "volume");
   const Slot ms = existing(vms_, e.vm, "VM");
   const TimePoint now = current_time();
+  const std::uint8_t from = volumes_[vs].status;
   set_status<VolumeRecord>(vs, static_cast<std::uint8_t>(VolumeStatus::in_use));
+  note(volumes_[vs], from, volumes_[vs].status, kNone, now, e.vm);
   volumes_[vs].vm = ms;
   volumes_[vs].updated_at = now;
   vms_[ms].volumes.push_back(vs);
@@ -129,14 +131,16 @@ void Core::apply(const VolumeDetached& e) {
   detach(volumes_[vs], vs, current_time());
 }
 
-void Core::detach(VolumeRecord& v, Slot volume_slot, TimePoint now) {
+void Core::detach(VolumeRecord& v, Slot volume_slot, TimePoint now, Slot task) {
   VmRecord& vm = vms_[v.vm];
+  const std::uint8_t from = v.status;
   vm.volumes.erase(std::remove(vm.volumes.begin(), vm.volumes.end(), volume_slot),
                    vm.volumes.end());
   vm.updated_at = now;
   v.vm = kNone;
   v.updated_at = now;
   set_status<VolumeRecord>(volume_slot, static_cast<std::uint8_t>(VolumeStatus::available));
+  note(v, from, v.status, task, now, vm.id);
 }
 
 }  // namespace mockcloud::detail

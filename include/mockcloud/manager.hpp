@@ -3,7 +3,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -11,6 +14,7 @@
 
 #include "mockcloud/clock.hpp"
 #include "mockcloud/error.hpp"
+#include "mockcloud/events.hpp"
 #include "mockcloud/faults.hpp"
 #include "mockcloud/model.hpp"
 #include "mockcloud/operation.hpp"
@@ -39,6 +43,10 @@ struct ManagerOptions {
   /// Where the state is kept (see store.hpp); in memory only when empty. A store that holds a
   /// journal restores its state, seed and settings, whatever `seed` and `settings` say.
   std::shared_ptr<Store> store;
+  /// How many of the latest events (events.hpp) are kept for events_since() and
+  /// SubscribeOptions::since; 0 keeps none (then, with no subscriber, recording an event costs
+  /// a branch). 88 bytes each, allocated at the first event; its pages are touched as it fills.
+  std::size_t event_history = 10000;
 };
 
 /// Resources by status and tasks by state, for metrics.
@@ -126,6 +134,18 @@ class ResourceManager {
   void clear_faults();
   // Route faults, injected latency and durable acknowledgements are a server's concerns:
   // see ServerSupport (server_support.hpp).
+
+  // ---- events (events.hpp) ----
+  /// Calls `callback` with every event recorded from now on (first, with `options.since`, the
+  /// kept ones after it, before returning), until the Subscription is destroyed or cancelled.
+  /// An inactive Subscription once the manager is being destroyed.
+  Subscription subscribe(std::function<void(const Event&)> callback, SubscribeOptions options = {});
+  /// A pull subscription: events wait in its queue for try_next() or on_next().
+  Subscription subscribe(SubscribeOptions options = {});
+  /// The kept events after `seq`, oldest first, at most `max`; or `resync` when the history no
+  /// longer holds all of them (or `seq` is ahead of the latest event).
+  EventsSince events_since(std::uint64_t seq,
+                           std::size_t max = std::numeric_limits<std::size_t>::max()) const;
 
   // ---- introspection ----
   Counts counts() const;

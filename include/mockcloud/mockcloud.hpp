@@ -3,6 +3,7 @@
 
 #include "mockcloud/clock.hpp"
 #include "mockcloud/error.hpp"
+#include "mockcloud/events.hpp"
 #include "mockcloud/faults.hpp"
 #include "mockcloud/manager.hpp"
 #include "mockcloud/memory.hpp"
