@@ -2,8 +2,8 @@
 // were applied, kept in a bounded history and delivered to subscribers.
 //
 //   auto sub = cloud.subscribe([](const mockcloud::Event& e) { log(e); });  // until destroyed
-//   auto pull = cloud.subscribe({.capacity = 64});    // pull: try_next(), on_next()
-//   std::optional<mockcloud::Event> next = pull.try_next();
+//   auto pull = cloud.subscribe({.capacity = 64});    // pull: try_next(), on_next(),
+//   mockcloud::Event e = co_await mockcloud::async_next(pull, asio::use_awaitable);  // asio.hpp
 //   mockcloud::EventsSince missed = cloud.events_since(last_seen_seq);
 //
 // Which transitions, with their `from` and `to` (the status names of to_string(), resources.hpp):
@@ -114,7 +114,7 @@ struct Subscriber;
 /// change, or the clock's thread for completions), after the manager's lock is released. An
 /// exception thrown by the callback is caught and dropped.
 /// Without one (subscribe(options)): events wait in the queue until taken with try_next() or
-/// on_next().
+/// on_next() (or mockcloud::async_next() of asio.hpp).
 /// Either way a subscriber that falls `capacity` events behind gets a `resync` marker: the
 /// manager never waits for a subscriber.
 class Subscription {

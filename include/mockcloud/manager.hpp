@@ -140,7 +140,7 @@ class ResourceManager {
   /// kept ones after it, before returning), until the Subscription is destroyed or cancelled.
   /// An inactive Subscription once the manager is being destroyed.
   Subscription subscribe(std::function<void(const Event&)> callback, SubscribeOptions options = {});
-  /// A pull subscription: events wait in its queue for try_next() or on_next().
+  /// A pull subscription: events wait in its queue for try_next(), on_next() or async_next().
   Subscription subscribe(SubscribeOptions options = {});
   /// The kept events after `seq`, oldest first, at most `max`; or `resync` when the history no
   /// longer holds all of them (or `seq` is ahead of the latest event).

@@ -1,5 +1,5 @@
 // Events (events.hpp): every transition in the order applied, with its cause; bounded queues
-// that resync rather than hold the manager up; the history and resumption; replay.
+// that resync rather than hold the manager up; the history and resumption; Asio; replay.
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -12,6 +12,14 @@
 
 #include <unistd.h>
 
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include "mockcloud/asio.hpp"
 #include "mockcloud/store.hpp"
 #include "test_support.hpp"
 
@@ -20,6 +28,7 @@ using mockcloud::EventCause;
 using mockcloud::EventKind;
 using mockcloud::SubscribeOptions;
 using mockcloud::Subscription;
+namespace asio = boost::asio;
 
 namespace doctest {
 template <>
@@ -515,6 +524,82 @@ TEST_CASE("pull subscriptions: misuse is an error, a callback subscription canno
   REQUIRE(marker);
   CHECK(marker->resync());
   CHECK(tiny.try_next()->id == vc.cloud.list_environments({.name = "b"}).items.at(0).id);
+}
+
+TEST_CASE("async_next: a callback on an io_context, use_future, a coroutine, and aborts") {
+  mctest::VirtualCloud vc(mctest::fixed_settings());
+  asio::io_context io;
+
+  SUBCASE("a callback bound to an io_context runs there once an event comes") {
+    auto sub = vc.cloud.subscribe();
+    std::optional<Event> got;
+    mockcloud::async_next(sub, asio::bind_executor(io, [&](boost::system::error_code ec, Event e) {
+                            CHECK_FALSE(ec);
+                            got = e;
+                          }));
+    io.poll();
+    CHECK_FALSE(got);
+    auto env = vc.env("dev");
+    io.restart();
+    io.poll();
+    REQUIRE(got);
+    CHECK(got->id == env.id);
+    CHECK(got->to == "active");
+  }
+  SUBCASE("use_future, an event already waiting") {
+    auto sub = vc.cloud.subscribe();
+    auto env = vc.env("dev");
+    std::future<Event> f = mockcloud::async_next(sub, asio::use_future);
+    REQUIRE(f.wait_for(5s) == std::future_status::ready);
+    CHECK(f.get().id == env.id);
+  }
+  SUBCASE("a coroutine follows a VM to running") {
+    auto env = vc.env("dev");
+    auto sub = vc.cloud.subscribe();
+    std::vector<std::string> seen;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          for (;;) {
+            Event e = co_await mockcloud::async_next(sub, asio::use_awaitable);
+            seen.push_back(e.from + "->" + e.to);
+            if (e.to == "running") co_return;
+          }
+        },
+        asio::detached);
+    io.poll();
+    auto op = vc.vm("web", env.id);
+    io.restart();
+    io.poll();
+    vc.clock.advance(10s);
+    io.restart();
+    io.run_for(1s);
+    CHECK(seen == std::vector<std::string>{"->creating", "creating->running"});
+  }
+  SUBCASE("operation_aborted when the subscription is cancelled first") {
+    auto sub = vc.cloud.subscribe();
+    boost::system::error_code got;
+    mockcloud::async_next(
+        sub, asio::bind_executor(io, [&](boost::system::error_code ec, Event) { got = ec; }));
+    sub.cancel();
+    io.poll();
+    CHECK(got == asio::error::operation_aborted);
+  }
+}
+
+TEST_CASE("async_next gets operation_aborted when the manager is destroyed first") {
+  asio::io_context io;
+  boost::system::error_code got;
+  Subscription sub;
+  {
+    mctest::VirtualCloud vc(mctest::fixed_settings());
+    sub = vc.cloud.subscribe();
+    mockcloud::async_next(
+        sub, asio::bind_executor(io, [&](boost::system::error_code ec, Event) { got = ec; }));
+  }
+  io.poll();
+  CHECK(got == asio::error::operation_aborted);
+  CHECK_FALSE(sub.active());
 }
 
 TEST_CASE("replaying a store emits nothing; the reopened manager numbers from 1") {
