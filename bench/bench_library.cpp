@@ -6,6 +6,7 @@
 //   mockcloud-bench-library --repeat 3            # three runs per size, medians printed
 //   mockcloud-bench-library --sizes 10000,50000   # other sizes
 //   mockcloud-bench-library --vms 100000          # one run in this process, key=value lines
+//   mockcloud-bench-library --vms 100000 --event-history 0   # without the events history
 //
 // See bench/README.md for the figures measured on the project's machine.
 #include <sys/resource.h>
@@ -86,14 +87,15 @@ std::vector<std::size_t> page_skips(std::size_t matching) {
 
 // ---- one run, in this process ----
 
-int run_one(std::size_t n, std::uint64_t seed, bool queries) {
+int run_one(std::size_t n, std::uint64_t seed, bool queries, std::size_t event_history) {
   std::vector<std::pair<std::string, double>> out;
   auto report = [&out](std::string key, double value) { out.emplace_back(std::move(key), value); };
   report("vms", static_cast<double>(n));
   report("baseline_rss_mib", peak_rss_kib() / 1024.0);
 
   mockcloud::VirtualClock clock;
-  mockcloud::ResourceManager cloud{{.seed = seed}, clock};  // default settings: 30..60 s, 10 %
+  // Default settings: 30..60 s, 10 %.
+  mockcloud::ResourceManager cloud{{.seed = seed, .event_history = event_history}, clock};
 
   const std::size_t env_count =
       std::max<std::size_t>(1, (n + kVmsPerEnvironment - 1) / kVmsPerEnvironment);
@@ -361,7 +363,8 @@ int drive(const std::vector<std::size_t>& sizes, int repeat, std::uint64_t seed)
 [[noreturn]] void usage(const char* argv0) {
   std::fprintf(stderr,
                "usage: %s [--sizes N,N,...] [--repeat R] [--seed S]\n"
-               "       %s --vms N [--seed S] [--no-queries]   (one run in this process)\n",
+               "       %s --vms N [--seed S] [--no-queries] [--event-history H]\n"
+               "           (one run in this process; H: ManagerOptions::event_history)\n",
                argv0, argv0);
   std::exit(2);
 }
@@ -374,6 +377,7 @@ int main(int argc, char** argv) {
   int repeat = 1;
   std::uint64_t seed = 42;
   bool queries = true;
+  std::size_t event_history = mockcloud::ManagerOptions{}.event_history;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--no-queries") {  // with --vms: create and settle only, for profiling
@@ -386,6 +390,8 @@ int main(int argc, char** argv) {
       single = std::strtoull(value, nullptr, 10);
     } else if (arg == "--repeat") {
       repeat = std::max(1, std::atoi(value));
+    } else if (arg == "--event-history") {
+      event_history = std::strtoull(value, nullptr, 10);
     } else if (arg == "--seed") {
       seed = std::strtoull(value, nullptr, 10);
     } else if (arg == "--sizes") {
@@ -402,7 +408,7 @@ int main(int argc, char** argv) {
   }
   if (single) {
     if (*single == 0) usage(argv[0]);
-    return run_one(*single, seed, queries);
+    return run_one(*single, seed, queries, event_history);
   }
   if (sizes.empty() || std::find(sizes.begin(), sizes.end(), 0) != sizes.end()) usage(argv[0]);
   return drive(sizes, repeat, seed);
