@@ -86,7 +86,7 @@ void Core::open_store(std::shared_ptr<Store> store) {
     migrated_ = nullptr;
     store_->rewrite(std::move(migrated));
   }
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (replay_at_) {
     last_recorded_at_ = *replay_at_;
     // A virtual clock resumes where the journal left it.
@@ -99,8 +99,11 @@ void Core::open_store(std::shared_ptr<Store> store) {
     events_changed();
   }
   if (empty) record(Reset{seed_, settings_, model_});
+  // Not under our lock: the clock calls its listeners under its own lock, and ours takes our lock.
+  lock.unlock();
   if (auto* v = dynamic_cast<VirtualClock*>(&clock_))
     clock_listener_ = v->add_listener([this](TimePoint now) { clock_moved(now); });
+  lock.lock();
   arm();  // operations in flight resume; a due time that passed fires at once, in due order
 }
 
