@@ -69,6 +69,7 @@ Api::Api(ResourceManager& manager, WireDialect dialect)
     add_volume_routes(router_);
     add_task_routes(router_);
   }
+  add_event_routes(router_);
   add_control_routes(router_);
   metrics_.allocate(router_.routes().size());
 }

@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace mockcloud::http {
+
+class EventStream;  // events.hpp
 
 /// A parsed request. Views into the session's buffers: valid during handle().
 struct Request {
@@ -17,7 +20,8 @@ struct Request {
   std::string_view request_id;       // X-Request-Id, empty when absent
   std::string_view idempotency_key;  // Idempotency-Key, empty when absent
   std::string_view body;
-  std::string_view content_type;  // Content-Type, empty when absent
+  std::string_view content_type;   // Content-Type, empty when absent
+  std::string_view last_event_id;  // Last-Event-ID (an EventSource reconnecting), empty when absent
   // CORS (Api::handle): Origin, and on an OPTIONS with an Origin the preflight's
   // Access-Control-Request-Method and -Headers; empty when absent.
   std::string_view origin;
@@ -42,6 +46,9 @@ struct Response {
   std::string cors_origin;
   std::string cors_methods;  // a preflight's Access-Control-Allow-Methods: "GET, POST"
   std::string cors_headers;  // a preflight's Access-Control-Allow-Headers
+  /// GET /api/v1/events: the stream the session goes on writing after the head and `body`,
+  /// until either side closes. Such a response has no Content-Length.
+  std::shared_ptr<EventStream> stream;
 
   void clear() {
     status = 200;
@@ -55,6 +62,7 @@ struct Response {
     cors_origin.clear();
     cors_methods.clear();
     cors_headers.clear();
+    stream.reset();
   }
   bool has_body() const noexcept { return status != 204 && status != 304 && status >= 200; }
 };

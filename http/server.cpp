@@ -61,6 +61,7 @@ detail::ServerState::ServerState(ResourceManager& manager, ServerOptions o)
           std::min<std::chrono::milliseconds>(options.idle_timeout, detail::linger_timeout),
           sweep_period)) {
   api.set_max_json_depth(options.max_json_depth);
+  api.set_event_buffer(options.event_buffer);
   api.set_cors_origins(options.cors_origins);
   api.set_open_connections([this] { return connections.load(std::memory_order_relaxed); });
 }

@@ -52,6 +52,12 @@ struct ServerOptions {
   /// serialized origins ("http://localhost:3000"), or {"*"} for every origin (the default, like
   /// the original service); empty for none (no CORS headers, OPTIONS is a 405).
   std::vector<std::string> cors_origins{"*"};
+  /// GET /api/v1/events: how many events may wait for one subscriber that reads slower than
+  /// the cloud changes; one more and the waiting ones are dropped for a `resync` event. A
+  /// subscriber that takes idle_timeout to read what was written is disconnected.
+  std::size_t event_buffer = 1024;
+  /// GET /api/v1/events: a `: heartbeat` comment after this long without an event.
+  std::chrono::milliseconds event_heartbeat{15'000};
   WireDialect dialect = WireDialect::mockcloud;
 };
 
