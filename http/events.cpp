@@ -70,7 +70,7 @@ void stream_events(Api& api, const Call& call, Response& res) {
   if (!errors.empty()) return respond_fields(res, std::move(errors.list()), {});
   auto subscription =
       api.manager().subscribe(SubscribeOptions{.capacity = api.event_buffer(), .since = since});
-  if (!subscription.active()) return respond_detail(res, 503, "The cloud is shutting down");
+  if (!subscription.active()) return respond_detail(res, 500, "Internal Server Error");
   res.status = 200;
   res.content_type = "text/event-stream";
   res.body = "retry: 1000\n\n";  // how soon an EventSource reconnects, in ms
@@ -136,8 +136,7 @@ constexpr Reply stream_replies[] = {
      "its seq and whose data is an Event; `event: reset` and `event: resync` markers; a "
      "`: heartbeat` comment every 15 s",
      0, "text/event-stream"},
-    docs::query_validation,
-    {503, "ErrorDetail", "The server is shutting down"}};
+    docs::query_validation};
 
 constexpr Reply journal_replies[] = {{200, "Journal", "The kept events that match, oldest first"},
                                      docs::query_validation};

@@ -393,6 +393,17 @@ json::object content_of(const Reply& r) {
     const auto space = media.find(' ');
     const auto type = media.substr(0, space);
     media = space == std::string_view::npos ? std::string_view{} : media.substr(space + 1);
+    if (type == "text/event-stream") {
+      // OpenAPI 3.1 has no schema for the items of a stream: each event's data is described
+      // by the extension.
+      json::object stream{
+          {"schema",
+           {{"type", "string"},
+            {"description", "Server-Sent Events; the data of each event is x-event-data"}}}};
+      if (!r.schema.empty()) stream["x-event-data"] = schema_of(r.schema);
+      content[type] = std::move(stream);
+      continue;
+    }
     json::value schema;
     if (!r.schema.empty())
       schema = schema_of(r.schema);
