@@ -44,8 +44,9 @@ using namespace std::chrono_literals;
 
 namespace detail {
 
-constexpr auto linger_timeout = 2s;  // how long a closing connection may keep sending
-constexpr auto stop_grace = 5s;      // how long stop() waits for in-flight requests
+constexpr auto linger_timeout = 2s;            // how long a closing connection may keep sending
+constexpr auto stop_grace = 5s;                // how long stop() waits for in-flight requests
+constexpr int stream_send_buffer = 64 * 1024;  // an event stream's socket send buffer
 
 // `streaming`: an event stream waiting for events (writing them is `writing`).
 enum class Phase : std::uint8_t {
@@ -262,11 +263,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write_response() {
     set_phase(Phase::writing);
-    if (response_.stream && !head_only_ && response_.status == 200) {
+    const bool event_stream = response_.stream && response_.status == 200;
+    if (event_stream && !head_only_) {
       stream_ = std::move(response_.stream);  // the body goes on until either side closes
       keep_alive_ = false;
     }
-    response_.stream.reset();
+    response_.stream.reset();  // a HEAD's: the head says what a GET would get
     const Response& r = response_;
     head_.clear();
     head_ += "HTTP/1.1 ";
@@ -278,7 +280,7 @@ class Session : public std::enable_shared_from_this<Session> {
     else
       head_.append(reason.data(), reason.size());
     head_ += "\r\n";
-    if (stream_) {
+    if (event_stream) {
       head_ += "Content-Type: text/event-stream\r\nCache-Control: no-store\r\n";
       head_ += "X-Accel-Buffering: no\r\n";  // nor may a proxy hold the events back
     } else if (r.has_body()) {
@@ -347,6 +349,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void start_stream() {
     set_phase(Phase::streaming);
+    // What a reader has not taken waits in the subscription's bounded queue (then a resync),
+    // not in an autotuned socket buffer of megabytes per subscriber.
+    error_code ec;
+    socket_.set_option(asio::socket_base::send_buffer_size(stream_send_buffer), ec);
     watch_peer();
     beat();
     pump();
