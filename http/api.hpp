@@ -51,6 +51,10 @@ class Api {
   /// The origins that get CORS headers (ServerOptions::cors_origins): {"*"} for every origin
   /// (the default), empty for none; set before serving.
   void set_cors_origins(std::vector<std::string> origins);
+  /// Makes /_mock/* require `Authorization: Bearer <token>` (ServerOptions::control_token);
+  /// empty for none. Set before serving.
+  void set_control_token(std::string token) { control_token_ = std::move(token); }
+  bool has_control_token() const noexcept { return !control_token_.empty(); }
   /// Forgets the server's own state (the idempotency cache); part of /_mock/reset.
   void clear_caches();
   /// A response the session makes itself (400, 413, ...): `{"detail": ...}`, a new request id.
@@ -97,6 +101,9 @@ class Api {
   Router router_;
   std::size_t max_json_depth_ = 64;
   std::size_t event_buffer_ = 1024;
+  std::string control_token_;
+  /// The request may use a /_mock route: no token is set, or it carries the token.
+  bool controls_allowed(const Request& request) const;
   bool cors_enabled_ = true;
   bool cors_any_ = true;
   std::vector<std::string> cors_origins_;  // when not cors_any_

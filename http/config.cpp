@@ -206,6 +206,15 @@ const StartupSetting startup_settings[] = {
          throw std::invalid_argument("expected seconds between 0.01 and 86400");
        c.server.event_heartbeat = std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
      }},
+    {"control_token",
+     "a secret that /_mock/* requires as Authorization: Bearer <token> (default: none)",
+     [](std::string_view text, Config& c) {
+       if (text.empty()) throw std::invalid_argument("expected a non-empty token");
+       for (char ch : text)
+         if (static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f)
+           throw std::invalid_argument("expected no spaces or control characters");
+       c.server.control_token = std::string(text);
+     }},
     {"max_json_depth", "deepest nesting of a JSON body; deeper is a 422 (default 64)",
      [](std::string_view text, Config& c) {
        c.server.max_json_depth = parse_integer<std::size_t>(text, 1, 10'000, "an integer 1..10000");

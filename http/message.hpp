@@ -21,6 +21,7 @@ struct Request {
   std::string_view idempotency_key;  // Idempotency-Key, empty when absent
   std::string_view body;
   std::string_view content_type;   // Content-Type, empty when absent
+  std::string_view authorization;  // Authorization, empty when absent
   std::string_view last_event_id;  // Last-Event-ID (an EventSource reconnecting), empty when absent
   // CORS (Api::handle): Origin, and on an OPTIONS with an Origin the preflight's
   // Access-Control-Request-Method and -Headers; empty when absent.
@@ -38,6 +39,7 @@ struct Response {
   std::string request_id;
   std::string location;                // Location, empty when absent
   std::string allow;                   // Allow (405), empty when absent
+  std::string_view challenge;          // WWW-Authenticate (401), static storage; empty when none
   std::optional<std::size_t> total;    // X-Total-Count
   std::chrono::milliseconds delay{0};  // injected latency before the response is sent
   // CORS, set by Api::handle for an allowed Origin, empty otherwise. The writer sends
@@ -57,6 +59,7 @@ struct Response {
     request_id.clear();
     location.clear();
     allow.clear();
+    challenge = {};
     total.reset();
     delay = std::chrono::milliseconds{0};
     cors_origin.clear();

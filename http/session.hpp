@@ -300,6 +300,7 @@ class Session : public std::enable_shared_from_this<Session> {
     head_ += "\r\n";
     if (!r.location.empty()) head_.append("Location: ").append(r.location).append("\r\n");
     if (!r.allow.empty()) head_.append("Allow: ").append(r.allow).append("\r\n");
+    if (!r.challenge.empty()) head_.append("WWW-Authenticate: ").append(r.challenge).append("\r\n");
     if (r.total) {
       head_ += "X-Total-Count: ";
       append_number(*r.total);
