@@ -313,6 +313,7 @@ TEST_CASE("several I/O threads serve concurrent clients") {
   CHECK(created == 100);
   auto c = f.connect();
   CHECK(c.get("/api/v1/vms?limit=1").header("X-Total-Count") == "100");
+  CHECK(c.get("/_mock/invariants").json().at("ok") == true);
 }
 
 TEST_CASE("stop() lets an in-flight request finish") {

@@ -124,6 +124,7 @@ TEST_SUITE("concurrency") {
     CHECK(running == 14);
     CHECK(failed == 10);
     CHECK(ips.size() == 14u);
+    mctest::check_invariants(vc.cloud);
   }
 
   TEST_CASE("concurrent readers and writers on a virtual clock") {
@@ -170,6 +171,7 @@ TEST_SUITE("concurrency") {
     CHECK(vc.cloud.list_tasks({.state = TaskState::started}).total == 0u);
     CHECK(vc.cloud.counts().vms == 120u);  // 60 of 180 deleted
     CHECK(vc.cloud.counts().tasks == 240u);
+    mctest::check_invariants(vc.cloud);
   }
 
   TEST_CASE("stress on the system clock: every task settles once, state stays consistent") {
@@ -408,6 +410,7 @@ TEST_SUITE("concurrency") {
     CHECK(vol_total == vols.total);
     CHECK(sc.tasks[static_cast<int>(TaskState::started)] == 0u);
     CHECK(steady::now() - started_at < 10s);
+    mctest::check_invariants(cloud);
   }
   TEST_CASE("races on one name, one volume, one VM's last slot, one delete") {
     mctest::VirtualCloud vc{mctest::fixed_settings(0.0, 1, 1)};
@@ -536,6 +539,7 @@ TEST_SUITE("concurrency") {
         CHECK(in_env == static_cast<std::size_t>(created.load()));
       }
     }
+    mctest::check_invariants(vc.cloud);
   }
 
   // Issue 10: a manager destroyed while another thread advances its clock. With a VirtualClock,

@@ -137,6 +137,14 @@ inline mockcloud::Settings fixed_settings(double failure_rate = 0.0, double crea
 }
 
 /// A manager on its own virtual clock; the clock is declared first so that it outlives the manager.
+/// Fails the test case for each invariant the manager breaks (ResourceManager::check_invariants).
+inline void check_invariants(const mockcloud::ResourceManager& cloud) {
+  const auto violations = cloud.check_invariants();
+  for (const auto& v : violations)
+    FAIL_CHECK("invariant " << v.kind << ": " << v.message);
+  CHECK(violations.empty());
+}
+
 struct VirtualCloud {
   mockcloud::VirtualClock clock;
   mockcloud::ResourceManager cloud;
