@@ -47,9 +47,10 @@ if [[ $which == all || $which == thread ]]; then
     -ts='concurrency,clock,operation'
   step "tsan: library threads (other suites)" build-tsan/tests/mockcloud-unit-tests \
     -tc='*thread*,*concurrent*,*system clock*,*SystemClock*'
-  # The server under parallel clients: several I/O threads, stop() during requests, the limits.
+  # The server under parallel clients: several I/O threads, stop() during requests, the limits,
+  # event streams (a subscriber's callback on the changing thread, its session on an I/O one).
   step "tsan: server threads" build-tsan/tests/http/mockcloud-http-tests \
-    -tc='several I/O threads*,stop() lets*,over max_connections*,idle and slow*'
+    -tc='several I/O threads*,stop() lets*,over max_connections*,idle and slow*,*stream*,*falls behind*,*stops reading*,subscribers count*'
   step "tsan: soak" env MOCKCLOUD_SOAK_SECONDS="${TSAN_SOAK_SECONDS:-10}" \
     MOCKCLOUD_SOAK_CLIENTS="${TSAN_SOAK_CLIENTS:-50}" build-tsan/tests/soak/mockcloud-soak-tests \
     -tc='soak*'

@@ -1,6 +1,7 @@
 #include "api.hpp"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <random>
 #include <thread>
 
@@ -52,6 +53,34 @@ bool json_media_type(std::string_view content_type) {
   return subtype == "json" || subtype.ends_with("+json");
 }
 
+/// The document of a server with a control token: the /_mock routes need it (a bearer
+/// security scheme) and may answer 401.
+std::string with_control_token(const std::string& document) {
+  namespace json = boost::json;
+  json::value doc = json::parse(document);
+  auto& root = doc.as_object();
+  root["components"].as_object()["securitySchemes"] = json::object{
+      {"control_token",
+       {{"type", "http"},
+        {"scheme", "bearer"},
+        {"description", "The server's --control-token, which the /_mock routes require"}}}};
+  for (auto& [path, operations] : root["paths"].as_object()) {
+    if (!path.starts_with("/_mock")) continue;
+    for (auto& [method, operation] : operations.as_object()) {
+      auto& op = operation.as_object();
+      op["security"] = json::array{json::object{{"control_token", json::array{}}}};
+      op["responses"].as_object()["401"] = json::object{
+          {"description", "No Authorization: Bearer header, or not the control token"},
+          {"headers",
+           {{"WWW-Authenticate", {{"schema", {{"type", "string"}}}}},
+            {"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}},
+          {"content",
+           {{"application/json", {{"schema", {{"$ref", "#/components/schemas/ErrorDetail"}}}}}}}};
+    }
+  }
+  return json::serialize(doc);
+}
+
 }  // namespace
 
 Api::Api(ResourceManager& manager, WireDialect dialect)
@@ -69,6 +98,7 @@ Api::Api(ResourceManager& manager, WireDialect dialect)
     add_volume_routes(router_);
     add_task_routes(router_);
   }
+  add_event_routes(router_);
   add_control_routes(router_);
   metrics_.allocate(router_.routes().size());
 }
@@ -77,6 +107,7 @@ const std::string& Api::openapi_document() {
   std::call_once(openapi_once_, [this] {
     openapi_ = dialect_ == WireDialect::original ? original::build_openapi_document(router_)
                                                  : build_openapi_document(router_);
+    if (!control_token_.empty()) openapi_ = with_control_token(openapi_);
   });
   return openapi_;
 }
@@ -212,6 +243,17 @@ void Api::dispatch(const Request& request, Response& response, const Route*& mat
   }
   const Route& route = *match.route;
   matched = &route;
+  if (!controls_allowed(request) && route.path.starts_with("/_mock")) {
+    response.status = 401;
+    response.challenge = R"(Bearer realm="mockcloud test control")";
+    write_detail(response.body,
+                 request.authorization.empty()
+                     ? "The test-control routes need Authorization: Bearer <the server's "
+                       "control token> (--control-token)"
+                     : "Wrong control token: the test-control routes need Authorization: Bearer "
+                       "<the server's control token> (--control-token)");
+    return;
+  }
   if (dialect_ == WireDialect::original && redirected(request, route, response)) return;
   if (api) {
     // A route fault may name the concrete path or the template ("GET /api/v1/vms/{id}").
@@ -248,6 +290,25 @@ void Api::dispatch(const Request& request, Response& response, const Route*& mat
     run_idempotent(route, call, response);
   else
     route.handler(*this, call, response);
+}
+
+bool Api::controls_allowed(const Request& request) const {
+  if (control_token_.empty()) return true;
+  constexpr std::string_view scheme = "Bearer ";
+  std::string_view given = request.authorization;
+  if (given.size() < scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)  // the scheme is case-insensitive
+    if ((given[i] | 0x20) != (scheme[i] | 0x20)) return false;
+  given.remove_prefix(scheme.size());
+  while (!given.empty() && given.front() == ' ')
+    given.remove_prefix(1);
+  while (!given.empty() && given.back() == ' ')
+    given.remove_suffix(1);
+  // In time independent of where the first difference is.
+  unsigned char diff = given.size() == control_token_.size() ? 0 : 1;
+  for (std::size_t i = 0; i < control_token_.size(); ++i)
+    diff |= static_cast<unsigned char>(control_token_[i] ^ (i < given.size() ? given[i] : 0));
+  return diff == 0;
 }
 
 void Api::run_idempotent(const Route& route, const Call& call, Response& response) {

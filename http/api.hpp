@@ -44,9 +44,17 @@ class Api {
   /// Deepest nesting of a JSON body (ServerOptions::max_json_depth); set before serving.
   std::size_t max_json_depth() const noexcept { return max_json_depth_; }
   void set_max_json_depth(std::size_t depth) noexcept { max_json_depth_ = depth; }
+  /// How many events wait for one /api/v1/events subscriber before it gets a `resync`
+  /// (ServerOptions::event_buffer); set before serving.
+  std::size_t event_buffer() const noexcept { return event_buffer_; }
+  void set_event_buffer(std::size_t events) noexcept { event_buffer_ = events; }
   /// The origins that get CORS headers (ServerOptions::cors_origins): {"*"} for every origin
   /// (the default), empty for none; set before serving.
   void set_cors_origins(std::vector<std::string> origins);
+  /// Makes /_mock/* require `Authorization: Bearer <token>` (ServerOptions::control_token);
+  /// empty for none. Set before serving.
+  void set_control_token(std::string token) { control_token_ = std::move(token); }
+  bool has_control_token() const noexcept { return !control_token_.empty(); }
   /// Forgets the server's own state (the idempotency cache); part of /_mock/reset.
   void clear_caches();
   /// A response the session makes itself (400, 413, ...): `{"detail": ...}`, a new request id.
@@ -92,6 +100,10 @@ class Api {
   ServerSupport support_;
   Router router_;
   std::size_t max_json_depth_ = 64;
+  std::size_t event_buffer_ = 1024;
+  std::string control_token_;
+  /// The request may use a /_mock route: no token is set, or it carries the token.
+  bool controls_allowed(const Request& request) const;
   bool cors_enabled_ = true;
   bool cors_any_ = true;
   std::vector<std::string> cors_origins_;  // when not cors_any_
@@ -118,5 +130,7 @@ void add_service_routes(Router& router);
 /// /openapi.json, /docs, /redoc and their assets, /metrics.
 void add_docs_routes(Router& router);
 void add_control_routes(Router& router);
+/// GET /api/v1/events and GET /_mock/journal (events.cpp), in both dialects.
+void add_event_routes(Router& router);
 
 }  // namespace mockcloud::http

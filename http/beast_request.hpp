@@ -19,6 +19,9 @@ Request to_request(const boost::beast::http::request<Body, Fields>& msg) {
   request.body = msg.body();
   if (auto it = msg.find(boost::beast::http::field::content_type); it != msg.end())
     request.content_type = it->value();
+  if (auto it = msg.find(boost::beast::http::field::authorization); it != msg.end())
+    request.authorization = it->value();
+  if (auto it = msg.find("Last-Event-ID"); it != msg.end()) request.last_event_id = it->value();
   if (auto it = msg.find(boost::beast::http::field::origin); it != msg.end()) {
     request.origin = it->value();
     if (msg.method() == boost::beast::http::verb::options) {

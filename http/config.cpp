@@ -192,6 +192,29 @@ const StartupSetting startup_settings[] = {
        c.server.body_limit =
            parse_integer<std::size_t>(text, 0, std::size_t{1} << 30, "an integer 0..1073741824");
      }},
+    {"event_buffer",
+     "events that may wait for a slow /api/v1/events subscriber before it gets a resync "
+     "(default 1024)",
+     [](std::string_view text, Config& c) {
+       c.server.event_buffer =
+           parse_integer<std::size_t>(text, 1, 1'000'000, "an integer 1..1000000");
+     }},
+    {"event_heartbeat", "seconds between heartbeats of an idle /api/v1/events stream (default 15)",
+     [](std::string_view text, Config& c) {
+       const double s = parse_number(text);
+       if (!(s >= 0.01 && s <= 86400))
+         throw std::invalid_argument("expected seconds between 0.01 and 86400");
+       c.server.event_heartbeat = std::chrono::milliseconds(static_cast<std::int64_t>(s * 1000));
+     }},
+    {"control_token",
+     "a secret that /_mock/* requires as Authorization: Bearer <token> (default: none)",
+     [](std::string_view text, Config& c) {
+       if (text.empty()) throw std::invalid_argument("expected a non-empty token");
+       for (char ch : text)
+         if (static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f)
+           throw std::invalid_argument("expected no spaces or control characters");
+       c.server.control_token = std::string(text);
+     }},
     {"max_json_depth", "deepest nesting of a JSON body; deeper is a 422 (default 64)",
      [](std::string_view text, Config& c) {
        c.server.max_json_depth = parse_integer<std::size_t>(text, 1, 10'000, "an integer 1..10000");

@@ -29,27 +29,6 @@ std::string percent_decode(std::string_view s) {
   return out;
 }
 
-void bounded_int(const Query& q, std::string_view name, std::int64_t min, std::int64_t max,
-                 std::size_t& out, FieldErrors& errors) {
-  auto text = q.get(name);
-  if (!text) return;
-  std::vector<PathElement> loc{std::string("query"), std::string(name)};
-  auto v = parse_lax_integer(*text);
-  if (!v) {
-    errors.add(std::move(loc),
-               "Input should be a valid integer, unable to parse string as an integer",
-               "int_parsing");
-  } else if (*v < min) {
-    errors.add(std::move(loc), "Input should be greater than or equal to " + std::to_string(min),
-               "greater_than_equal");
-  } else if (*v > max) {
-    errors.add(std::move(loc), "Input should be less than or equal to " + std::to_string(max),
-               "less_than_equal");
-  } else {
-    out = static_cast<std::size_t>(*v);
-  }
-}
-
 }  // namespace
 
 void respond_detail(Response& response, int status, std::string_view message) {
@@ -96,10 +75,39 @@ std::optional<std::string> Query::get(std::string_view name) const {
   return found;
 }
 
+std::optional<std::int64_t> bounded_integer(std::string_view text, std::vector<PathElement> loc,
+                                            std::int64_t min, std::int64_t max,
+                                            FieldErrors& errors) {
+  auto v = parse_lax_integer(text);
+  if (!v) {
+    errors.add(std::move(loc),
+               "Input should be a valid integer, unable to parse string as an integer",
+               "int_parsing");
+  } else if (*v < min) {
+    errors.add(std::move(loc), "Input should be greater than or equal to " + std::to_string(min),
+               "greater_than_equal");
+  } else if (*v > max) {
+    errors.add(std::move(loc), "Input should be less than or equal to " + std::to_string(max),
+               "less_than_equal");
+  } else {
+    return v;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> Query::integer(std::string_view name, std::int64_t min,
+                                           std::int64_t max, FieldErrors& errors) const {
+  auto text = get(name);
+  if (!text) return std::nullopt;
+  return bounded_integer(*text, {std::string("query"), std::string(name)}, min, max, errors);
+}
+
 Page Query::page(FieldErrors& errors, std::int64_t min_limit, std::int64_t max_limit) const {
   Page page;
-  bounded_int(*this, "skip", 0, std::numeric_limits<std::int64_t>::max(), page.skip, errors);
-  bounded_int(*this, "limit", min_limit, max_limit, page.limit, errors);
+  if (auto v = integer("skip", 0, std::numeric_limits<std::int64_t>::max(), errors))
+    page.skip = static_cast<std::size_t>(*v);
+  if (auto v = integer("limit", min_limit, max_limit, errors))
+    page.limit = static_cast<std::size_t>(*v);
   return page;
 }
 

@@ -40,6 +40,11 @@ void respond_accepted(Response& response, std::string_view collection, const T& 
   write_json(response.body, resource);
 }
 
+/// An integer in min..max (pydantic's lax parsing: "5", "+5"), or a 422 item at `loc`.
+std::optional<std::int64_t> bounded_integer(std::string_view text, std::vector<PathElement> loc,
+                                            std::int64_t min, std::int64_t max,
+                                            FieldErrors& errors);
+
 /// The query string of a request. Values are percent-decoded; the last of repeated names wins.
 class Query {
  public:
@@ -49,6 +54,9 @@ class Query {
   /// skip (>= 0, default 0) and limit (1..1000 unless said, default 100); errors at
   /// ["query", name].
   Page page(FieldErrors& errors, std::int64_t min_limit = 1, std::int64_t max_limit = 1000) const;
+  /// An integer parameter in min..max (bounded_integer); nullopt when absent or wrong.
+  std::optional<std::int64_t> integer(std::string_view name, std::int64_t min, std::int64_t max,
+                                      FieldErrors& errors) const;
   /// An enum filter; an unknown value is an `enum` error listing the allowed ones.
   template <class Enum>
   std::optional<Enum> enumeration(std::string_view name, FieldErrors& errors) const {

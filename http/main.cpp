@@ -88,6 +88,11 @@ int main(int argc, char** argv) {
              manager.seed(), to_string(clock->mode()),
              config.server.dialect == http::WireDialect::original ? ", dialect original" : "",
              config.data_dir.empty() ? "" : ", data dir ", config.data_dir);
+  if (config.server.control_token.empty() && !http::is_loopback_host(config.server.host))
+    fmt::print(stderr,
+               "mockcloud-server: warning: listening on {} without --control-token: anyone who "
+               "can reach it can reset the cloud, change its settings and inject faults\n",
+               config.server.host);
   std::fflush(stdout);
   // The log writes to stdout too, after the start-up line: a client waits for that line.
   http::log::configure(config.log_level, config.log_format);

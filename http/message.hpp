@@ -4,11 +4,14 @@
 
 #include <chrono>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 namespace mockcloud::http {
+
+class EventStream;  // events.hpp
 
 /// A parsed request. Views into the session's buffers: valid during handle().
 struct Request {
@@ -17,7 +20,9 @@ struct Request {
   std::string_view request_id;       // X-Request-Id, empty when absent
   std::string_view idempotency_key;  // Idempotency-Key, empty when absent
   std::string_view body;
-  std::string_view content_type;  // Content-Type, empty when absent
+  std::string_view content_type;   // Content-Type, empty when absent
+  std::string_view authorization;  // Authorization, empty when absent
+  std::string_view last_event_id;  // Last-Event-ID (an EventSource reconnecting), empty when absent
   // CORS (Api::handle): Origin, and on an OPTIONS with an Origin the preflight's
   // Access-Control-Request-Method and -Headers; empty when absent.
   std::string_view origin;
@@ -34,6 +39,7 @@ struct Response {
   std::string request_id;
   std::string location;                // Location, empty when absent
   std::string allow;                   // Allow (405), empty when absent
+  std::string_view challenge;          // WWW-Authenticate (401), static storage; empty when none
   std::optional<std::size_t> total;    // X-Total-Count
   std::chrono::milliseconds delay{0};  // injected latency before the response is sent
   // CORS, set by Api::handle for an allowed Origin, empty otherwise. The writer sends
@@ -42,6 +48,9 @@ struct Response {
   std::string cors_origin;
   std::string cors_methods;  // a preflight's Access-Control-Allow-Methods: "GET, POST"
   std::string cors_headers;  // a preflight's Access-Control-Allow-Headers
+  /// GET /api/v1/events: the stream the session goes on writing after the head and `body`,
+  /// until either side closes. Such a response has no Content-Length.
+  std::shared_ptr<EventStream> stream;
 
   void clear() {
     status = 200;
@@ -50,11 +59,13 @@ struct Response {
     request_id.clear();
     location.clear();
     allow.clear();
+    challenge = {};
     total.reset();
     delay = std::chrono::milliseconds{0};
     cors_origin.clear();
     cors_methods.clear();
     cors_headers.clear();
+    stream.reset();
   }
   bool has_body() const noexcept { return status != 204 && status != 304 && status >= 200; }
 };

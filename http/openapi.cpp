@@ -101,6 +101,30 @@ constexpr std::string_view schemas_json = R"json({
     "now": {"$ref": "#/components/schemas/Timestamp"}
   }
 },
+"Event": {
+  "type": "object", "title": "Event", "additionalProperties": false,
+  "required": ["seq", "at", "kind", "cause", "id", "environment_id", "from", "to", "task_id", "vm_id"],
+  "properties": {
+    "seq": {"type": "integer", "minimum": 0, "description": "1, 2, ... in the order the changes were applied; a resync marker's is the last event it stands for"},
+    "at": {"$ref": "#/components/schemas/Timestamp"},
+    "kind": {"type": "string", "enum": ["vm", "volume", "environment", "security_group", "reset", "resync"]},
+    "cause": {"type": "string", "enum": ["request", "timer", "fault", "reset"]},
+    "id": {"type": ["string", "null"], "description": "The resource; null for reset and resync"},
+    "environment_id": {"type": ["string", "null"], "description": "Its environment (an environment's own id); null for reset, resync and a cloud-wide security group"},
+    "from": {"type": "string", "description": "The status before; empty for a creation"},
+    "to": {"type": "string", "description": "The status after; gone for a resource removed"},
+    "task_id": {"type": ["string", "null"], "description": "The task that moved it; null for a synchronous change"},
+    "vm_id": {"type": ["string", "null"], "description": "A volume attached or detached: the VM"}
+  }
+},
+"Journal": {
+  "type": "object", "title": "Journal", "additionalProperties": false, "required": ["events", "latest", "resync"],
+  "properties": {
+    "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+    "latest": {"type": "integer", "minimum": 0, "description": "The seq of the latest event (0: none yet)"},
+    "resync": {"type": "boolean", "description": "since is older than the kept history (or ahead of latest): nothing listed"}
+  }
+},
 "Invariants": {
   "type": "object", "title": "Invariants", "additionalProperties": false, "required": ["ok", "violations"],
   "properties": {
@@ -380,6 +404,17 @@ json::object content_of(const Reply& r) {
     const auto space = media.find(' ');
     const auto type = media.substr(0, space);
     media = space == std::string_view::npos ? std::string_view{} : media.substr(space + 1);
+    if (type == "text/event-stream") {
+      // OpenAPI 3.1 has no schema for the items of a stream: each event's data is described
+      // by the extension.
+      json::object stream{
+          {"schema",
+           {{"type", "string"},
+            {"description", "Server-Sent Events; the data of each event is x-event-data"}}}};
+      if (!r.schema.empty()) stream["x-event-data"] = schema_of(r.schema);
+      content[type] = std::move(stream);
+      continue;
+    }
     json::value schema;
     if (!r.schema.empty())
       schema = schema_of(r.schema);
@@ -501,8 +536,8 @@ json::object shared_schemas() {
   json::object shared;
   for (std::string_view name :
        {"ErrorDetail", "ValidationError", "HTTPValidationError", "Timestamp", "Id", "Reset",
-        "Clock", "Invariants", "ClockAdvance", "ClockAdvanced", "Task", "Fault", "FaultCreate",
-        "Settings", "SettingsPatch"})
+        "Clock", "Invariants", "Event", "Journal", "ClockAdvance", "ClockAdvanced", "Task", "Fault",
+        "FaultCreate", "Settings", "SettingsPatch"})
     shared[name] = own[name];
   return shared;
 }

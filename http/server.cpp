@@ -61,6 +61,8 @@ detail::ServerState::ServerState(ResourceManager& manager, ServerOptions o)
           std::min<std::chrono::milliseconds>(options.idle_timeout, detail::linger_timeout),
           sweep_period)) {
   api.set_max_json_depth(options.max_json_depth);
+  api.set_event_buffer(options.event_buffer);
+  api.set_control_token(options.control_token);
   api.set_cors_origins(options.cors_origins);
   api.set_open_connections([this] { return connections.load(std::memory_order_relaxed); });
 }
@@ -216,6 +218,13 @@ std::uint16_t Server::port() const noexcept {
 }
 const ServerOptions& Server::options() const noexcept {
   return impl_->options;
+}
+
+bool is_loopback_host(std::string_view host) {
+  if (host == "localhost") return true;
+  error_code ec;
+  const auto address = asio::ip::make_address(std::string(host), ec);
+  return !ec && address.is_loopback();
 }
 
 std::string Server::url() const {

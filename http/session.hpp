@@ -30,6 +30,7 @@
 
 #include "api.hpp"
 #include "beast_request.hpp"
+#include "events.hpp"
 #include "mockcloud/http/server.hpp"
 
 namespace mockcloud::http {
@@ -43,10 +44,20 @@ using namespace std::chrono_literals;
 
 namespace detail {
 
-constexpr auto linger_timeout = 2s;  // how long a closing connection may keep sending
-constexpr auto stop_grace = 5s;      // how long stop() waits for in-flight requests
+constexpr auto linger_timeout = 2s;            // how long a closing connection may keep sending
+constexpr auto stop_grace = 5s;                // how long stop() waits for in-flight requests
+constexpr int stream_send_buffer = 64 * 1024;  // an event stream's socket send buffer
 
-enum class Phase : std::uint8_t { reading, handling, delaying, writing, lingering, closed };
+// `streaming`: an event stream waiting for events (writing them is `writing`).
+enum class Phase : std::uint8_t {
+  reading,
+  handling,
+  delaying,
+  writing,
+  streaming,
+  lingering,
+  closed
+};
 
 class Session;
 
@@ -144,7 +155,7 @@ class Session : public std::enable_shared_from_this<Session> {
     const Phase phase = phase_.load(std::memory_order_relaxed);
     const bool idle =
         phase == Phase::reading && buffer_.size() == 0 && (!parser_ || !parser_->got_some());
-    if (idle || phase == Phase::lingering) close();
+    if (idle || phase == Phase::lingering || stream_) close();
   }
 
  private:
@@ -252,6 +263,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void write_response() {
     set_phase(Phase::writing);
+    const bool event_stream = response_.stream && response_.status == 200;
+    if (event_stream && !head_only_) {
+      stream_ = std::move(response_.stream);  // the body goes on until either side closes
+      keep_alive_ = false;
+    }
+    response_.stream.reset();  // a HEAD's: the head says what a GET would get
     const Response& r = response_;
     head_.clear();
     head_ += "HTTP/1.1 ";
@@ -263,7 +280,10 @@ class Session : public std::enable_shared_from_this<Session> {
     else
       head_.append(reason.data(), reason.size());
     head_ += "\r\n";
-    if (r.has_body()) {
+    if (event_stream) {
+      head_ += "Content-Type: text/event-stream\r\nCache-Control: no-store\r\n";
+      head_ += "X-Accel-Buffering: no\r\n";  // nor may a proxy hold the events back
+    } else if (r.has_body()) {
       if (!r.body.empty()) {  // an empty body (a CORS preflight) has no type
         head_ += "Content-Type: ";
         head_ += r.content_type;
@@ -280,6 +300,7 @@ class Session : public std::enable_shared_from_this<Session> {
     head_ += "\r\n";
     if (!r.location.empty()) head_.append("Location: ").append(r.location).append("\r\n");
     if (!r.allow.empty()) head_.append("Allow: ").append(r.allow).append("\r\n");
+    if (!r.challenge.empty()) head_.append("WWW-Authenticate: ").append(r.challenge).append("\r\n");
     if (r.total) {
       head_ += "X-Total-Count: ";
       append_number(*r.total);
@@ -301,6 +322,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void on_write(error_code ec) {
     if (ec) return close();
+    if (stream_) return start_stream();
     if (!keep_alive_ || server_.stopping.load(std::memory_order_relaxed)) return linger();
     do_read();
   }
@@ -324,8 +346,77 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
+  // ---- GET /api/v1/events, once its head is written ----
+
+  void start_stream() {
+    set_phase(Phase::streaming);
+    // What a reader has not taken waits in the subscription's bounded queue (then a resync),
+    // not in an autotuned socket buffer of megabytes per subscriber.
+    error_code ec;
+    socket_.set_option(asio::socket_base::send_buffer_size(stream_send_buffer), ec);
+    watch_peer();
+    beat();
+    pump();
+  }
+
+  // Reads (and drops) what the client sends, to learn when it goes away.
+  void watch_peer() {
+    socket_.async_read_some(buffer_.prepare(512),
+                            [self = shared_from_this()](error_code ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->watch_peer();
+                            });
+  }
+
+  void beat() {
+    timer_.expires_after(server_.options.event_heartbeat);
+    timer_.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec || !self->stream_) return;
+      if (!self->stream_writing_) {
+        self->stream_out_ = ": heartbeat\n\n";
+        self->write_stream();
+      }
+      self->beat();
+    });
+  }
+
+  // Writes what waits, or asks the stream to say when something does. While that is asked, only
+  // its callback takes events (the subscription delivers to one taker at a time).
+  void pump() {
+    if (!stream_ || stream_writing_ || stream_armed_) return;
+    constexpr std::size_t batch = 256;
+    stream_out_.clear();
+    std::size_t taken = 0;
+    do {
+      taken = stream_->take(stream_out_, batch);
+    } while (stream_out_.empty() && taken == batch);  // all filtered out: look further
+    if (!stream_out_.empty()) return write_stream();
+    stream_armed_ = true;
+    stream_->when_ready([weak = weak_from_this(), executor = socket_.get_executor()] {
+      asio::post(executor, [weak] {
+        if (auto self = weak.lock()) {
+          self->stream_armed_ = false;
+          self->pump();
+        }
+      });
+    });
+  }
+
+  void write_stream() {
+    stream_writing_ = true;
+    set_phase(Phase::writing);  // a reader too slow for idle_timeout is cut off by the sweep
+    asio::async_write(socket_, asio::buffer(stream_out_),
+                      [self = shared_from_this()](error_code ec, std::size_t) {
+                        self->stream_writing_ = false;
+                        if (ec || !self->stream_) return self->close();
+                        self->set_phase(Phase::streaming);
+                        self->pump();
+                      });
+  }
+
   void close() {
     set_phase(Phase::closed);
+    stream_.reset();  // unsubscribes
     error_code ec;
     timer_.cancel();
     socket_.shutdown(tcp::socket::shutdown_both, ec);
@@ -360,8 +451,12 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string head_;
   bool keep_alive_ = true;
   bool http10_ = false;
-  bool head_only_ = false;  // a HEAD request: no body on the wire
-  bool counted_ = false;    // holds one of ServerState::connections
+  bool head_only_ = false;               // a HEAD request: no body on the wire
+  bool counted_ = false;                 // holds one of ServerState::connections
+  std::shared_ptr<EventStream> stream_;  // GET /api/v1/events once its head is written
+  std::string stream_out_;               // the frames being written
+  bool stream_writing_ = false;
+  bool stream_armed_ = false;  // waiting for EventStream::when_ready()
   std::atomic<Phase> phase_{Phase::reading};
   std::atomic<std::uint64_t> phase_tick_{0};
   std::list<Session*>::iterator registry_pos_;

@@ -256,6 +256,7 @@ class Core : public std::enable_shared_from_this<Core> {
   Subscription subscribe(std::function<void(const Event&)> callback,
                          const SubscribeOptions& options);
   EventsSince events_since(std::uint64_t seq, std::size_t max) const;
+  EventsSince recent_events(std::size_t max) const;
   /// Hands the waiting events to the subscribers that can take them. Called, with no lock
   /// held, by the thread that changed the state; a branch when nobody subscribes.
   void deliver_events() {
@@ -490,6 +491,8 @@ class Core : public std::enable_shared_from_this<Core> {
   /// Queues a recorded event for every subscriber.
   void publish(const EventRecord& r);
   /// Whether the events after `seq` are all in the history (and `seq` is not ahead).
+  /// The kept events after the seq `since_of` returns (under the lock), at most `max`.
+  EventsSince collect_events(const std::function<std::uint64_t()>& since_of, std::size_t max) const;
   bool in_history(std::uint64_t seq) const noexcept {
     return seq <= event_seq_ && seq + history_.size() >= event_seq_;
   }

@@ -163,11 +163,22 @@ void Core::publish(const EventRecord& r) {
 }
 
 EventsSince Core::events_since(std::uint64_t seq, std::size_t max) const {
+  return collect_events([&] { return seq; }, max);
+}
+
+EventsSince Core::recent_events(std::size_t max) const {
+  return collect_events([&] { return event_seq_ - std::min<std::uint64_t>(max, history_.size()); },
+                        max);
+}
+
+EventsSince Core::collect_events(const std::function<std::uint64_t()>& since_of,
+                                 std::size_t max) const {
   EventsSince out;
   std::vector<EventRecord> records;
   {
     std::lock_guard lock(mutex_);
     out.latest = event_seq_;
+    const std::uint64_t seq = since_of();
     if (!in_history(seq)) {
       out.resync = true;
       return out;

@@ -152,6 +152,10 @@ EventsSince ResourceManager::events_since(std::uint64_t seq, std::size_t max) co
   return core_->events_since(seq, max);
 }
 
+EventsSince ResourceManager::recent_events(std::size_t max) const {
+  return core_->recent_events(max);
+}
+
 std::vector<Violation> ResourceManager::check_invariants() const {
   return core_->check_invariants();
 }

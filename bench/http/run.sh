@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The HTTP benchmark of mockcloud-server (issues #3 and #4); see bench/README.md, section "HTTP".
 #
-#   bench/http/run.sh [--quick] [--only all|dialects] [--threads "1 2"] [--duration S] [--repeat N]
-#                     [--startup-runs N] [--log-level warning] [--no-build] [--build DIR] [--out DIR]
+#   bench/http/run.sh [--quick] [--only all|dialects|subscribers] [--threads "1 2"] [--duration S]
+#                     [--repeat N] [--startup-runs N] [--log-level warning] [--no-build] [--build DIR]
+#                     [--out DIR] [--subscribers N] [--event-rate R]
 #
 # Full run (default): 10 s per wrk run, 3 rounds, server --threads 1 and 2, ~9-10 minutes.
 # The server runs with --log-level warning (nginx has access_log off); one extra round with the
@@ -12,6 +13,12 @@
 # original first in even ones); the summary gives the original's ratio to the default.
 # --only dialects: only that comparison (no nginx, list, mixed, 1,000 connections, durable
 # creates or start-up): ~2 minutes with --threads 1, ~4 with the default "1 2".
+# --only subscribers: GET one VM on a server without event-stream subscribers and on a second
+# one, seeded alike, holding --subscribers N (default 1,000) open `GET /api/v1/events` streams
+# (subscribers.py, reading and discarding); then, unless --event-rate 0, the same server while a
+# background writer makes R VM creates per second (default 10) and advances the clock every second,
+# so that ~2R events/s go to every subscriber. Back to back in each round, the order reversed in
+# even rounds; the summary gives the median of the rounds' with/without ratios. Needs python3.
 # --quick: 3 s per wrk run, 1 round, 5 start-up runs: ~2 minutes.
 #
 # Everything listens on 127.0.0.1 only, every load is bounded in time (wrk -d), and every process
@@ -24,7 +31,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BUILD=$ROOT/build-hbench
 DUR=10 REPEAT=3 THREADS="1 2" STARTUP_RUNS=20 DO_BUILD=1 OUT="" LOG_LEVEL=warning ONLY=all
-CONNS=32 WRK_THREADS=2 VMS=1000 BIG_CONNS=1000
+CONNS=32 WRK_THREADS=2 VMS=1000 BIG_CONNS=1000 SUBS=1000 EVENT_RATE=10
 
 ARGS="$*"
 while [ $# -gt 0 ]; do
@@ -39,18 +46,21 @@ while [ $# -gt 0 ]; do
     --no-build) DO_BUILD=0 ;;
     --build) BUILD=$2; shift ;;
     --out) OUT=$2; shift ;;
-    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+    --subscribers) SUBS=$2; shift ;;
+    --event-rate) EVENT_RATE=$2; shift ;;
+    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
 done
 case $ONLY in
-  all|dialects) ;;
-  *) echo "run.sh: --only all or --only dialects, not $ONLY" >&2; exit 2 ;;
+  all|dialects|subscribers) ;;
+  *) echo "run.sh: --only all, dialects or subscribers, not $ONLY" >&2; exit 2 ;;
 esac
 
 TOOLS="wrk curl jq"
 [ $ONLY = all ] && TOOLS="$TOOLS nginx"
+[ $ONLY = subscribers ] && TOOLS="$TOOLS python3"
 for tool in $TOOLS; do
   command -v $tool >/dev/null || { echo "run.sh: $tool is not installed" >&2; exit 2; }
 done
@@ -61,7 +71,8 @@ if [ $DO_BUILD = 1 ]; then
 fi
 SERVER=$BUILD/http/mockcloud-server
 STARTUP=$BUILD/bench/mockcloud-bench-startup
-[ -x "$SERVER" ] && [ -x "$STARTUP" ] || { echo "run.sh: build $SERVER and $STARTUP first" >&2; exit 2; }
+[ -x "$SERVER" ] || { echo "run.sh: build $SERVER first" >&2; exit 2; }
+[ $ONLY != all ] || [ -x "$STARTUP" ] || { echo "run.sh: build $STARTUP first" >&2; exit 2; }
 # Servers from before --log-level existed take no such flag.
 HAS_LOG_LEVEL=0
 "$SERVER" --help 2>/dev/null | grep -q -- '--log-level' && HAS_LOG_LEVEL=1
@@ -73,7 +84,13 @@ HAS_DIALECT=0
 "$SERVER" --help 2>/dev/null | grep -q -- '--dialect' && HAS_DIALECT=1
 if [ $HAS_DIALECT = 0 ]; then
   [ $ONLY = dialects ] && { echo "run.sh: $SERVER has no --dialect" >&2; exit 2; }
-  echo "run.sh: $SERVER has no --dialect: no comparison of dialects" >&2
+  [ $ONLY = all ] && echo "run.sh: $SERVER has no --dialect: no comparison of dialects" >&2
+fi
+# The comparison of dialects runs in the full run and with --only dialects, not --only subscribers.
+[ $ONLY = subscribers ] && HAS_DIALECT=0
+# Nor the event stream (--event-heartbeat came with GET /api/v1/events).
+if [ $ONLY = subscribers ] && ! "$SERVER" --help 2>/dev/null | grep -q -- '--event-heartbeat'; then
+  echo "run.sh: $SERVER has no GET /api/v1/events (no --event-heartbeat)" >&2; exit 2
 fi
 
 [ -n "$OUT" ] || OUT=$(mktemp -d /tmp/mockcloud-hbench.XXXXXX)
@@ -104,9 +121,13 @@ trap 'exit 130' INT TERM
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
-# 1,000 connections need ~1,000 descriptors in wrk and in the server (which inherits this limit).
+# 1,000 connections need ~1,000 descriptors in wrk and in the server (which inherits this limit);
+# N subscribers need N in subscribers.py and N more in the server.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((BIG_CONNS + 100)) ]; then
+NEED_FDS=$((BIG_CONNS + 100))
+[ $ONLY = subscribers ] && NEED_FDS=$((SUBS + CONNS + 100))
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $NEED_FDS ]; then
+  [ $ONLY = subscribers ] && { echo "run.sh: ulimit -n is $(ulimit -n), too low for $SUBS subscribers" >&2; exit 2; }
   log "warning: ulimit -n is $(ulimit -n), too low for $BIG_CONNS connections"
 fi
 
@@ -239,6 +260,117 @@ dialect_pair() {
   done
 }
 
+# kv FILE KEY: the value of KEY in a line of key=value pairs (subscribers.py's status files).
+kv() { [ -f "$1" ] && sed -n "s/^\(.* \)\{0,1\}$2=\([^ ]*\).*/\2/p" "$1" || true; }
+
+# start_subscribers PORT: SUBS event-stream subscribers on the server at PORT (subscribers.py hold,
+# in the background); returns once all SUBS got their 200 text/event-stream head, fails otherwise.
+# Sets HPID and SUB_STATUS (the file it reports to) and SUB_REPORT (its reports so far).
+start_subscribers() {
+  local i err=$OUT/subscribers-t$T.err
+  SUB_STATUS=$OUT/subscribers-t$T.status SUB_REPORT=0
+  rm -f "$SUB_STATUS"
+  python3 "$HERE/subscribers.py" hold --port "$1" -n "$SUBS" --status "$SUB_STATUS" --timeout 60 \
+    2>"$err" &
+  HPID=$!
+  PIDS+=("$HPID")
+  for i in $(seq 1300); do
+    [ -s "$SUB_STATUS" ] && break
+    kill -0 "$HPID" 2>/dev/null || break
+    sleep 0.05
+  done
+  if [ "$(kv "$SUB_STATUS" ready)" != yes ]; then
+    echo "run.sh: the $SUBS subscribers did not all get their event stream:" >&2
+    cat "$err" "$SUB_STATUS" >&2 2>/dev/null || true
+    exit 1
+  fi
+  log "$SUBS subscribers streaming from the server on port $1 (all 200 text/event-stream, connected in $(kv "$SUB_STATUS" connect_s) s)"
+}
+
+# sub_report: a report from subscribers.py (SIGUSR1); fails unless all SUBS are still open.
+sub_report() {
+  local want=$((SUB_REPORT + 1)) i
+  kill -USR1 "$HPID" 2>/dev/null || { echo "run.sh: subscribers.py has exited:" >&2; cat "$OUT/subscribers-t$T.err" >&2; exit 1; }
+  for i in $(seq 200); do
+    [ "$(kv "$SUB_STATUS" report)" = $want ] && break
+    sleep 0.05
+  done
+  [ "$(kv "$SUB_STATUS" report)" = $want ] || { echo "run.sh: subscribers.py did not report" >&2; exit 1; }
+  SUB_REPORT=$want
+  if [ "$(kv "$SUB_STATUS" open)" != "$SUBS" ]; then
+    echo "run.sh: only $(kv "$SUB_STATUS" open) of $SUBS subscribers are still open:" >&2
+    cat "$SUB_STATUS" "$OUT/subscribers-t$T.err" >&2
+    exit 1
+  fi
+}
+
+# stop_subscribers: SIGTERM to subscribers.py, whose last report must still count all SUBS open.
+stop_subscribers() {
+  local rc=0
+  kill -TERM "$HPID" 2>/dev/null || true
+  wait "$HPID" || rc=$?
+  cp "$SUB_STATUS" "$OUT/subscribers-t$T.final"
+  if [ $rc != 0 ] || [ "$(kv "$SUB_STATUS" open)" != "$SUBS" ]; then
+    echo "run.sh: subscribers.py ended with status $rc, $(kv "$SUB_STATUS" open) of $SUBS open:" >&2
+    cat "$SUB_STATUS" "$OUT/subscribers-t$T.err" >&2
+    exit 1
+  fi
+}
+
+# sub_run LABEL THREADS ROUND URL [events]: one wrk run against the server with subscribers, with
+# reports before and after (all still open; the client's CPU time and the events each received);
+# with `events`, the background writer runs during it. One line per run in subscribers.tsv:
+# label threads round client_cpu_s events_per_subscriber events_min_after events_max_after
+# resyncs_total writer_creates writer_advances writer_errors
+sub_run() {
+  local label=$1 t=$2 r=$3 url=$4 cpu0 ev0 wstatus=$OUT/writer-t$2-r$3.status wpid="" i
+  sub_report
+  cpu0=$(kv "$SUB_STATUS" cpu_s) ev0=$(kv "$SUB_STATUS" events_sum)
+  if [ "${5:-}" = events ]; then
+    rm -f "$wstatus"
+    python3 "$HERE/subscribers.py" write --port "$SUB_PORT" --envs "$SUB_ENVS" \
+      --rate "$EVENT_RATE" --status "$wstatus" 2>"$OUT/writer-t$t-r$r.err" &
+    wpid=$!
+    PIDS+=("$wpid")
+    for i in $(seq 200); do [ -s "$wstatus" ] && break; sleep 0.05; done
+    [ "$(kv "$wstatus" started)" = yes ] || { echo "run.sh: the writer did not start" >&2; cat "$OUT/writer-t$t-r$r.err" >&2; exit 1; }
+  fi
+  run_wrk "$label" "$t" "$r" $CONNS "$url" report.lua
+  if [ -n "$wpid" ]; then
+    kill -TERM "$wpid" 2>/dev/null || true
+    wait "$wpid" || true
+    [ -n "$(kv "$wstatus" creates)" ] || { echo "run.sh: the writer failed" >&2; cat "$OUT/writer-t$t-r$r.err" >&2; exit 1; }
+    sleep 0.3  # the last events reach the subscribers
+  fi
+  sub_report
+  local writer="- - -"
+  [ -n "$wpid" ] && writer="$(kv "$wstatus" creates) $(kv "$wstatus" advances) $(kv "$wstatus" errors)"
+  echo "$label $t $r" \
+    "$(awk -v a="$cpu0" -v b="$(kv "$SUB_STATUS" cpu_s)" 'BEGIN { printf "%.2f", b - a }')" \
+    "$(awk -v a="$ev0" -v b="$(kv "$SUB_STATUS" events_sum)" -v n="$SUBS" 'BEGIN { printf "%.1f", (b - a) / n }')" \
+    "$(kv "$SUB_STATUS" events_min) $(kv "$SUB_STATUS" events_max) $(kv "$SUB_STATUS" resyncs_sum)" \
+    "$writer" >>"$OUT/subscribers.tsv"
+  if [ -n "$wpid" ]; then
+    log "  writer: $(cat "$wstatus"); each subscriber got $(tail -n1 "$OUT/subscribers.tsv" | cut -d' ' -f5) events in the run (resync markers so far: $(kv "$SUB_STATUS" resyncs_sum))"
+  fi
+}
+
+# sub_round THREADS ROUND: GET one VM without subscribers (label sub-none, server U), with SUBS idle
+# subscribers (sub-idle, server SU) and, unless --event-rate 0, with them and the writer
+# (sub-events); in that order in odd rounds, reversed in even ones.
+sub_round() {
+  local t=$1 r=$2 order=(none idle) k
+  [ "$EVENT_RATE" != 0 ] && order+=(events)
+  [ $((r % 2)) = 0 ] && mapfile -t order < <(printf '%s\n' "${order[@]}" | tac)
+  for k in "${order[@]}"; do
+    case $k in
+      none) run_wrk sub-none "$t" "$r" $CONNS "$U/api/v1/vms/$VM_ID" report.lua ;;
+      idle) sub_run sub-idle "$t" "$r" "$SU/api/v1/vms/$SUB_VM_ID" ;;
+      events) sub_run sub-events "$t" "$r" "$SU/api/v1/vms/$SUB_VM_ID" events ;;
+    esac
+  done
+}
+
 # ---- 0. the machine --------------------------------------------------------------------------
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -246,7 +378,7 @@ dialect_pair() {
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores"
   echo "kernel: $(uname -r); nginx: $(nginx -v 2>&1 | cut -d/ -f2); wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f2)"
   echo "command: bench/http/run.sh $ARGS"
-  echo "settings: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s --latency, $REPEAT round(s), server threads: $THREADS, server log level: $([ $HAS_LOG_LEVEL = 1 ] && echo "$LOG_LEVEL" || echo 'n/a (no --log-level)'), runs: $ONLY$([ $HAS_DIALECT = 1 ] || echo ', no dialect comparison (no --dialect)')"
+  echo "settings: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s --latency, $REPEAT round(s), server threads: $THREADS, server log level: $([ $HAS_LOG_LEVEL = 1 ] && echo "$LOG_LEVEL" || echo 'n/a (no --log-level)'), runs: $ONLY$([ $HAS_DIALECT = 1 ] || [ $ONLY = subscribers ] || echo ', no dialect comparison (no --dialect)')$([ $ONLY = subscribers ] && echo ", $SUBS subscribers, writer $EVENT_RATE creates/s")"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/machine.txt" >&2
 
@@ -301,8 +433,10 @@ fi
 
 # ---- 2 and 4. throughput at 32 connections, then 1,000 connections, per server thread count ----
 # With --dialect, a second server in the original dialect beside the first, for GET one and POST
-# (dialect_pair); with --only dialects, those two only.
-for T in $THREADS; do
+# (dialect_pair); with --only dialects, those two only. Not with --only subscribers (6 below).
+MAIN_THREADS=$THREADS
+[ $ONLY = subscribers ] && MAIN_THREADS=""
+for T in $MAIN_THREADS; do
   start_server "$OUT/server-t$T.log" --clock virtual --threads "$T"
   seed
   U=http://127.0.0.1:$SPORT
@@ -338,6 +472,30 @@ for T in $THREADS; do
     stop_pid "$OPID"
   fi
 done
+
+# ---- 6. event-stream subscribers (--only subscribers) -------------------------------------------
+# Two servers seeded alike: U without subscribers, SU with SUBS of them, connected for all rounds.
+if [ $ONLY = subscribers ]; then
+  : >"$OUT/subscribers.tsv"
+  for T in $THREADS; do
+    start_server "$OUT/server-t$T.log" --clock virtual --threads "$T"
+    seed
+    U=http://127.0.0.1:$SPORT APID=$SPID A_VM_ID=$VM_ID
+    start_server "$OUT/server-subscribers-t$T.log" --clock virtual --threads "$T"
+    seed
+    SU=http://127.0.0.1:$SPORT SUB_PORT=$SPORT BPID=$SPID SUB_VM_ID=$VM_ID SUB_ENVS=$ENVS
+    VM_ID=$A_VM_ID
+    start_subscribers "$SUB_PORT"
+    echo "server-subscribers-t$T fds-with-subscribers $(ls /proc/$BPID/fd | wc -l) server-t$T fds $(ls /proc/$APID/fd | wc -l)" >>"$OUT/machine.txt"
+    for R in $(seq "$REPEAT"); do sub_round "$T" "$R"; done
+    echo "server-t$T VmHWM $(grep VmHWM /proc/$APID/status | tr -s ' ' | cut -d' ' -f2-) VmRSS $(grep VmRSS /proc/$APID/status | tr -s ' ' | cut -d' ' -f2-)" >>"$OUT/machine.txt"
+    echo "server-subscribers-t$T VmHWM $(grep VmHWM /proc/$BPID/status | tr -s ' ' | cut -d' ' -f2-) VmRSS $(grep VmRSS /proc/$BPID/status | tr -s ' ' | cut -d' ' -f2-)" >>"$OUT/machine.txt"
+    stop_subscribers
+    log "subscribers at the end: $(cat "$OUT/subscribers-t$T.final")"
+    stop_pid "$APID"
+    stop_pid "$BPID"
+  done
+fi
 
 # ---- 2b. the same at the default log level (info: one line per request, to a file here) ---------
 if [ $ONLY = all ] && [ $HAS_LOG_LEVEL = 1 ] && [ "$LOG_LEVEL" != info ]; then
@@ -480,6 +638,54 @@ summary_dialects() {  # GET one and POST create, the original dialect against th
   done
   echo
 }
+sub_row() {  # sub_row WITHOUT_LABEL WITH_LABEL THREADS TITLE
+  local arps brps ratio each ap99 bp99 non2xx sock
+  arps=$(col "$1" "$3" 5 | med); brps=$(col "$2" "$3" 5 | med)
+  ratio=$(ratios "$1" "$2" "$3" | med)
+  each=$(ratios "$1" "$2" "$3" | awk '{ printf "%s%.2f", (NR > 1 ? " / " : ""), $1 }')
+  ap99=$(col "$1" "$3" 7 | med); bp99=$(col "$2" "$3" 7 | med)
+  non2xx="$(sum "$1" "$3" 8)/$(sum "$2" "$3" 8)"
+  sock="$(($(sum "$1" "$3" 9) + $(sum "$1" "$3" 10) + $(sum "$1" "$3" 11) + $(sum "$1" "$3" 12)))"
+  sock="$sock/$(($(sum "$2" "$3" 9) + $(sum "$2" "$3" 10) + $(sum "$2" "$3" 11) + $(sum "$2" "$3" 12)))"
+  awk -v title="$4" -v t="$3" -v arps="$arps" -v brps="$brps" -v ratio="$ratio" -v each="$each" \
+      -v ap99="$ap99" -v bp99="$bp99" -v n="$non2xx" -v s="$sock" 'BEGIN {
+    verdict = (ratio >= 0.9) ? ">= 0.9" : "**below 0.9**"
+    printf "| %s | %s | %.0f | %.0f | **%.2f** (%s) | %.2f ms | %.2f ms | %s | %s | %s |\n",
+           title, t, arps, brps, ratio, each, ap99 / 1000, bp99 / 1000, n, s, verdict }'
+}
+summary_subscribers() {  # GET one VM without and with SUBS event-stream subscribers
+  local f
+  echo "GET one VM on a server without subscribers and on a second one, seeded alike, with $SUBS"
+  echo "subscribers to \`GET /api/v1/events\` connected through all the rounds; back to back in each"
+  echo "round (without first in odd rounds, last in even ones). Medians of $REPEAT round(s);"
+  echo "with/without is the median of the rounds' ratios (each round's in brackets); non-2xx and"
+  echo "socket errors (all kinds) summed over the rounds, without/with. \"idle\": the subscribers get"
+  echo "no event during the run; \"events\": a writer makes $EVENT_RATE VM creates/s on that server and"
+  echo "advances its clock every second, so every subscriber receives ~$((2 * EVENT_RATE)) events/s."
+  echo
+  echo "| workload ($CONNS connections) | server threads | without req/s | with req/s | with/without (rounds) | without p99 | with p99 | non-2xx | socket errors | |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  for T in $THREADS; do
+    sub_row sub-none sub-idle "$T" "GET one VM, $SUBS idle subscribers"
+    [ "$EVENT_RATE" != 0 ] && sub_row sub-none sub-events "$T" "GET one VM, $SUBS subscribers + events"
+  done
+  echo
+  echo "The subscribers (subscribers.py; checked before and after every run with them: all $SUBS open):"
+  echo
+  for T in $THREADS; do
+    f=$OUT/subscribers-t$T.final
+    echo "    threads $T: at the end $(kv "$f" open) of $(kv "$f" wanted) open, $(kv "$f" failed) closed;" \
+      "events per subscriber $(kv "$f" events_min)-$(kv "$f" events_max), heartbeats $(kv "$f" heartbeats_min)-$(kv "$f" heartbeats_max)," \
+      "resync markers $(kv "$f" resyncs_sum), client CPU $(kv "$f" cpu_s) s in all"
+    awk -v t="$T" '$2 == t && $1 == "sub-idle" { c[++n] = $4 } END { if (n) { printf "    threads %s: client CPU per idle run (s):", t; for (i = 1; i <= n; i++) printf " %s", c[i]; print "" } }' "$OUT/subscribers.tsv"
+    awk -v t="$T" '$2 == t && $1 == "sub-events" { c[++n] = $4; e[n] = $5; w[n] = $9 "/" $10 "/" $11 } END { if (n) {
+        printf "    threads %s: per events run, client CPU (s) / events per subscriber / writer creates, advances, errors:", t
+        for (i = 1; i <= n; i++) printf " %s / %s / %s;", c[i], e[i], w[i]; print "" } }' "$OUT/subscribers.tsv"
+  done
+  echo
+  echo "(The servers' descriptors and memory are in the machine lines above.)"
+  echo
+}
 summary_durable() {  # durable creates, restart after SIGKILL, start-up
   echo "Creates of volumes, system clock (--time-scale 0.001), $CONNS connections, ${DUR} s:"
   echo
@@ -512,6 +718,7 @@ summary_durable() {  # durable creates, restart after SIGKILL, start-up
   echo
   if [ $ONLY = all ]; then summary_main; fi
   if [ $HAS_DIALECT = 1 ]; then summary_dialects; fi
+  if [ $ONLY = subscribers ]; then summary_subscribers; fi
   if [ $ONLY = all ]; then summary_durable; fi
   echo "Raw outputs: $OUT"
 } >"$OUT/summary.md"

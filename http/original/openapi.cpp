@@ -174,6 +174,10 @@ std::string build_openapi_document(const Router& router) {
   const json::value extra = json::parse(extra_schemas);
   for (const auto& [name, schema] : extra.as_object())
     schemas[name] = schema;
+  // Events name resources by this dialect's integer ids.
+  auto& event_fields = schemas["Event"].as_object()["properties"].as_object();
+  for (std::string_view field : {"id", "environment_id", "vm_id"})
+    event_fields[field].as_object()["type"] = json::array{"integer", "null"};
   add_models(
       schemas,
       boost::mp11::mp_list<EnvironmentCreate, SecurityGroupCreate, VMCreate, VolumeCreate>{},

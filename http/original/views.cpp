@@ -89,6 +89,17 @@ std::int64_t id_number(std::string_view id) {
   return ec == std::errc{} && end == id.data() + id.size() ? n : 0;
 }
 
+std::string_view status_name(EventKind kind, std::string_view library_status) {
+  if (kind == EventKind::vm) {
+    if (auto s = from_string<mockcloud::VmStatus>(library_status))
+      return wire::enum_name<VMStatus, Dialect::spelling<VMStatus>>(statuses(*s).status);
+  } else if (kind == EventKind::volume) {
+    if (auto s = from_string<mockcloud::VolumeStatus>(library_status))
+      return wire::enum_name<VolumeStatus, Dialect::spelling<VolumeStatus>>(statuses(*s).status);
+  }
+  return library_status;
+}
+
 EnvironmentResponse view(const Environment& e) {
   return {e.name,          e.cidr.to_string(), optional_text(e.description),
           id_number(e.id), {e.created_at},     updated(e.created_at, e.updated_at)};

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../wire.hpp"
+#include "mockcloud/events.hpp"
 #include "mockcloud/resources.hpp"
 
 namespace mockcloud::http::original {
@@ -198,6 +199,11 @@ VolumeSpec spec(const VolumeCreate& body);
 
 /// A library id as the integer the original uses (0 for one that is not a number).
 std::int64_t id_number(std::string_view id);
+
+/// A VM's or volume's library status name (to_string of resources.hpp) as this dialect's
+/// `status` spells it ("creating" -> "starting" for a VM, "error" -> "failed"); any other name
+/// ("", "gone", an environment's "active") as it is.
+std::string_view status_name(EventKind kind, std::string_view library_status);
 
 }  // namespace mockcloud::http::original
 

@@ -146,6 +146,8 @@ class ResourceManager {
   /// longer holds all of them (or `seq` is ahead of the latest event).
   EventsSince events_since(std::uint64_t seq,
                            std::size_t max = std::numeric_limits<std::size_t>::max()) const;
+  /// The newest `max` kept events, oldest first (all that the history keeps by default).
+  EventsSince recent_events(std::size_t max = std::numeric_limits<std::size_t>::max()) const;
 
   // ---- introspection ----
   Counts counts() const;

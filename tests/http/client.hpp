@@ -46,9 +46,13 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 class Client {
  public:
-  explicit Client(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  /// `receive_buffer`: SO_RCVBUF in bytes before connecting (0: the system's), to read slowly.
+  explicit Client(std::uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                  int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd_ < 0) throw std::runtime_error("socket failed");
+    if (receive_buffer > 0)
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     timeval tv{};
     tv.tv_sec = timeout.count() / 1000;
     tv.tv_usec = (timeout.count() % 1000) * 1000;
@@ -163,6 +167,28 @@ class Client {
     r.body = buffer_.substr(0, length);
     buffer_.erase(0, length);
     return r;
+  }
+
+  /// Reads up to and including the next `delimiter`, and returns that text without it.
+  std::string read_until(std::string_view delimiter) {
+    std::size_t at;
+    while ((at = buffer_.find(delimiter)) == std::string::npos)
+      fill();
+    std::string text = buffer_.substr(0, at);
+    buffer_.erase(0, at + delimiter.size());
+    return text;
+  }
+
+  /// Reads until the server closes the connection, and returns what came; throws on timeout.
+  std::string read_to_end() {
+    for (;;) {
+      char buf[65536];
+      const auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0 || (n < 0 && errno == ECONNRESET)) break;
+      if (n < 0) throw std::runtime_error("recv failed (timeout?): " + std::to_string(errno));
+      buffer_.append(buf, static_cast<std::size_t>(n));
+    }
+    return std::exchange(buffer_, {});
   }
 
   /// True when the server closes the connection (EOF or reset) within the receive timeout.

@@ -196,3 +196,33 @@ TEST_CASE("mockcloud-server: a data dir of --dialect original is refused by the 
   }
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("mockcloud-server: beyond loopback without --control-token it warns; with one, not") {
+  {
+    Process p({"--port", "0", "--host", "0.0.0.0"}, {});
+    CHECK(Process::line(p.out).find("listening on http://0.0.0.0:") != std::string::npos);
+    const std::string warning = Process::line(p.err);
+    CHECK(warning.find("warning: listening on 0.0.0.0 without --control-token") !=
+          std::string::npos);
+  }
+  {
+    Process p({"--port", "0", "--host", "0.0.0.0"}, {"CONTROL_TOKEN=s3cret"});
+    const std::string first = Process::line(p.out);
+    std::smatch m;
+    REQUIRE(std::regex_search(first, m, std::regex(R"(listening on http://0\.0\.0\.0:(\d+) )")));
+    CHECK(Process::line(p.err, 300ms).empty());  // no warning
+    test::Client c(static_cast<std::uint16_t>(std::stoi(m[1])));
+    CHECK(c.get("/_mock/config").status == 401);
+    CHECK(c.get("/_mock/config", {{"Authorization", "Bearer s3cret"}}).status == 200);
+  }
+  {
+    Process p({"--port", "0"}, {});  // loopback: no warning
+    CHECK(!Process::line(p.out).empty());
+    CHECK(Process::line(p.err, 300ms).empty());
+  }
+  {
+    Process p({"--port", "0", "--control-token", "two words"}, {});
+    CHECK(Process::line(p.err).find("control_token") != std::string::npos);
+    CHECK(p.wait_exit() == 2);
+  }
+}

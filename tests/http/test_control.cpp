@@ -1,4 +1,7 @@
 // /health and the test-control routes under /_mock.
+#include <boost/json.hpp>
+
+#include "api.hpp"
 #include "fixture.hpp"
 
 using test::str;
@@ -120,4 +123,61 @@ TEST_CASE("/_mock/faults: operation faults fail the next operations") {
 
   CHECK(c.post("/_mock/faults", R"({"operation":"vm.create","fail_next":"two"})").status == 422);
   CHECK(c.del("/_mock/faults/nope").status == 404);
+}
+
+TEST_CASE("--control-token: every /_mock route needs the bearer token; nothing else does") {
+  mockcloud::VirtualClock clock;
+  mockcloud::ResourceManager manager(test::options(), clock);
+  mockcloud::http::Api api(manager);
+  api.set_control_token("s3cret-token");
+  auto call = [&](std::string_view method, std::string_view target,
+                  std::string_view authorization = {}) {
+    mockcloud::http::Request r;
+    r.method = method;
+    r.target = target;
+    r.authorization = authorization;
+    return api.handle(r);
+  };
+  int mock_routes = 0;
+  for (const auto& route : api.router().routes()) {
+    if (!route.path.starts_with("/_mock")) continue;
+    ++mock_routes;
+    std::string target(route.path);
+    if (auto open = target.find('{'); open != std::string::npos)
+      target.replace(open, target.find('}') - open + 1, "x");
+    CAPTURE(target);
+    for (std::string_view wrong : {"", "Bearer", "Bearer s3cret", "Bearer s3cret-token-and-more",
+                                   "Basic czNjcmV0LXRva2Vu", "s3cret-token"}) {
+      CAPTURE(wrong);
+      auto r = call(route.method, target, wrong);
+      CHECK(r.status == 401);
+      CHECK(r.challenge == R"(Bearer realm="mockcloud test control")");
+      CHECK(r.body.find("control token") != std::string::npos);
+    }
+    for (std::string_view right : {"Bearer s3cret-token", "bearer s3cret-token "}) {
+      auto r = call(route.method, target, right);
+      CHECK(r.status != 401);
+    }
+  }
+  CHECK(mock_routes >= 9);
+  CHECK(call("POST", "/_mock/reset").status == 401);
+  CHECK(call("GET", "/api/v1/vms").status == 200);
+  CHECK(call("GET", "/health").status == 200);
+
+  // The document says so: a bearer scheme, and a 401 on exactly the /_mock operations.
+  const auto doc = boost::json::parse(api.openapi_document()).as_object();
+  CHECK(doc.at("components").at("securitySchemes").at("control_token").at("scheme") == "bearer");
+  for (const auto& [path, operations] : doc.at("paths").as_object()) {
+    for (const auto& [method, op] : operations.as_object()) {
+      CAPTURE(path);
+      const bool control = path.starts_with("/_mock");
+      CHECK(op.as_object().contains("security") == control);
+      CHECK(op.at("responses").as_object().contains("401") == control);
+    }
+  }
+  mockcloud::http::Api open(manager);
+  CHECK_FALSE(boost::json::parse(open.openapi_document())
+                  .at("components")
+                  .as_object()
+                  .contains("securitySchemes"));
 }

@@ -196,6 +196,17 @@ class Checker {
             problems.push(`body does not match: ${this.ajv.errorsText(validate.errors)}; ` +
                           `body ${r.body.slice(0, 400)}`);
         }
+      } else if (media === 'text/event-stream') {
+        const validate = this.validator(content['x-event-data']);
+        const frames = r.body.split('\n\n').filter((f) => /^data: /m.test(f));
+        if (frames.length === 0) problems.push('no event in the stream');
+        for (const frame of frames) {
+          const data = JSON.parse(frame.match(/^data: (.*)$/m)[1]);
+          const id = frame.match(/^id: (\d+)$/m);
+          if (!id || Number(id[1]) !== data.seq) problems.push(`event id is not its seq: ${frame}`);
+          if (!validate(data))
+            problems.push(`event does not match: ${this.ajv.errorsText(validate.errors)}; ${frame}`);
+        }
       } else if (content.schema.type !== 'string') {
         problems.push(`non-JSON media ${media} with a non-string schema`);
       }
@@ -264,6 +275,14 @@ async function exerciseCommonRoutes(A, B) {
   await A('PATCH', '/_mock/config', 422, { body: { vm_creation_time_min: 100 } });
   await A('PATCH', '/_mock/config', 200, { body: { worker_failure_rate: 0 } });
   await A('GET', '/_mock/clock', 200);
+  // The history since the start: at least the two resets above.
+  const stream = await A('GET', '/api/v1/events?since=0', 200, { events: 2 });
+  assert.match(stream.body, /^event: reset$/m, 'the stream has no reset event');
+  await A('GET', '/api/v1/events?kind=server&since=-1', 422);
+  const journal = (await A('GET', '/_mock/journal?limit=2', 200)).json;
+  assert.equal(journal.events.length, 2);
+  assert.equal(journal.events[1].seq, journal.latest);
+  await A('GET', '/_mock/journal?limit=0', 422);
   const invariants = (await A('GET', '/_mock/invariants', 200)).json;
   assert.deepEqual(invariants, { ok: true, violations: [] });
   await A('POST', '/_mock/clock/advance', 422, { body: { seconds: -1 } });

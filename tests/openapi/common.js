@@ -86,8 +86,12 @@ function startServer(args = [], env = {}) {
 
 /// One request: {status, headers (lower-case), body (text), json (parsed or undefined)}.
 /// `redirect`: fetch's redirect mode, 'follow' unless given ('manual' answers a 3xx as it is).
-async function request(base, method, target, { body, headers = {}, redirect = 'follow' } = {}) {
+/// A request; with `events: n`, a Server-Sent Events stream read until n events (`data:`
+/// lines) have arrived (0: until its first line), then closed.
+async function request(base, method, target,
+                       { body, headers = {}, redirect = 'follow', events } = {}) {
   const init = { method, headers: { ...headers }, redirect };
+  if (events !== undefined) return readEvents(base, target, init, events);
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     if (!init.headers['content-type']) init.headers['content-type'] = 'application/json';
@@ -103,6 +107,40 @@ async function request(base, method, target, { body, headers = {}, redirect = 'f
   const h = {};
   res.headers.forEach((v, k) => (h[k] = v));
   return { method, target, status: res.status, headers: h, body: text, json };
+}
+
+async function readEvents(base, target, init, count) {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), 20000);
+  const res = await fetch(base + target, { ...init, signal: abort.signal });
+  let text = '';
+  try {
+    if (res.headers.get('content-type') === 'text/event-stream') {
+      const decoder = new TextDecoder();
+      for await (const chunk of res.body) {
+        text += decoder.decode(chunk, { stream: true });
+        const frames = text.split('\n\n').slice(0, -1);
+        if (frames.filter((f) => /^data: /m.test(f)).length >= count && frames.length > 0) break;
+      }
+    } else {
+      text = await res.text();
+    }
+  } catch (e) {
+    if (e.name !== 'AbortError') throw e;
+    throw new Error(`${target}: fewer than ${count} events in 20 s; got ${text.slice(0, 500)}`);
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+  let json;
+  try {
+    json = text.length ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  const h = {};
+  res.headers.forEach((v, k) => (h[k] = v));
+  return { method: init.method, target, status: res.status, headers: h, body: text, json };
 }
 
 module.exports = { server, webDir, artifacts, fail, npmModule, tool, startServer, request };

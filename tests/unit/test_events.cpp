@@ -400,7 +400,9 @@ TEST_CASE("threads changing, subscribing and unsubscribing: each subscriber sees
   CHECK(seen == seqs(kept.events));  // every one, once, in order
 }
 
-TEST_CASE("events_since: exactly the missed ones, `max`, and a seq the history no longer covers") {
+TEST_CASE(
+    "events_since: exactly the missed ones, `max`, and a seq the history no longer covers; "
+    "recent_events") {
   mctest::VirtualCloud vc({.seed = 42, .settings = mctest::fixed_settings(), .event_history = 5});
   CHECK(vc.cloud.events_since(0).latest == 0);
   CHECK_FALSE(vc.cloud.events_since(0).resync);
@@ -421,6 +423,11 @@ TEST_CASE("events_since: exactly the missed ones, `max`, and a seq the history n
   CHECK(vc.cloud.events_since(8).events.empty());
   CHECK_FALSE(vc.cloud.events_since(8).resync);
   CHECK(vc.cloud.events_since(9).resync);
+  // The newest kept ones, whatever was dropped before them.
+  CHECK(seqs(vc.cloud.recent_events(2).events) == std::vector<std::uint64_t>{7, 8});
+  CHECK(seqs(vc.cloud.recent_events().events) == std::vector<std::uint64_t>{4, 5, 6, 7, 8});
+  CHECK_FALSE(vc.cloud.recent_events().resync);
+  CHECK(vc.cloud.recent_events(0).events.empty());
 
   SUBCASE("subscribe since a kept seq: the kept ones after it, then live ones") {
     Recorder late(vc.cloud, {.since = 5});

@@ -52,8 +52,21 @@ struct ServerOptions {
   /// serialized origins ("http://localhost:3000"), or {"*"} for every origin (the default, like
   /// the original service); empty for none (no CORS headers, OPTIONS is a 405).
   std::vector<std::string> cors_origins{"*"};
+  /// GET /api/v1/events: how many events may wait for one subscriber that reads slower than
+  /// the cloud changes; one more and the waiting ones are dropped for a `resync` event. A
+  /// subscriber that takes idle_timeout to read what was written is disconnected.
+  std::size_t event_buffer = 1024;
+  /// GET /api/v1/events: a `: heartbeat` comment after this long without an event.
+  std::chrono::milliseconds event_heartbeat{15'000};
+  /// When not empty, the test-control routes (/_mock/*: reset, settings, clock, faults, ...)
+  /// answer 401 unless the request carries `Authorization: Bearer <control_token>`. Set it
+  /// whenever the server listens beyond loopback: anyone who can reach it could reset the cloud.
+  std::string control_token;
   WireDialect dialect = WireDialect::mockcloud;
 };
+
+/// A loopback address ("127.0.0.1", "::1", "localhost", 127.x.y.z): only this host can connect.
+bool is_loopback_host(std::string_view host);
 
 /// Serves the manager over HTTP/1.1. The manager must outlive the server.
 class Server {
