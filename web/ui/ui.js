@@ -15,6 +15,11 @@ const MAX_ERRORS = 5;
 
 class ApiError extends Error {}
 
+// A server started with --control-token wants it on every /_mock request; the page asks for it
+// after a 401 and keeps it for the browser tab.
+const TOKEN_KEY = 'mockcloud-control-token';
+let controlToken = sessionStorage.getItem(TOKEN_KEY) || '';
+
 /// What a failed answer says: FastAPI's {"detail": "..."} or the messages of a 422's list.
 function detailOf(status, text) {
   try {
@@ -30,6 +35,7 @@ function detailOf(status, text) {
 /// One request: {json, total} (X-Total-Count), or an ApiError saying what went wrong.
 async function api(method, path, body) {
   const init = { method, headers: {} };
+  if (controlToken && path.startsWith('/_mock')) init.headers.Authorization = `Bearer ${controlToken}`;
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
@@ -41,6 +47,10 @@ async function api(method, path, body) {
     throw new ApiError(`${method} ${path}: the server did not answer (${e.message})`);
   }
   const text = await res.text();
+  if (res.status === 401 && path.startsWith('/_mock') && !state.needToken) {
+    state.needToken = true;
+    changed();
+  }
   if (!res.ok) throw new ApiError(`${method} ${path}: ${res.status} ${detailOf(res.status, text)}`);
   const total = res.headers.get('X-Total-Count');
   return { json: text ? JSON.parse(text) : null, total: total === null ? null : Number(total) };
@@ -59,6 +69,7 @@ const state = {
   stream: 'connecting',  // connecting | live | reconnecting | polling
   errors: [],
   busy: false,
+  needToken: false,  // a /_mock route answered 401: the server has a control token
   // The timeline: one point per virtual time at which something happened, cumulative counts.
   timeline: { at: [], created: [], completed: [], failed: [] },
   counts: { created: 0, completed: 0, failed: 0 },
@@ -68,6 +79,7 @@ const changed = () => rerender();
 
 function showError(e) {
   const message = e instanceof ApiError ? e.message : String(e && e.message ? e.message : e);
+  if (state.errors.length && state.errors[state.errors.length - 1].message === message) return;
   state.errors = [...state.errors, { at: new Date(), message }].slice(-MAX_ERRORS);
   changed();
 }
@@ -245,6 +257,13 @@ const addFault = (operation, failNext) =>
   act(() => api('POST', '/_mock/faults', { operation, fail_next: failNext }));
 const clearFaults = () => act(() => api('DELETE', '/_mock/faults'));
 const resetCloud = () => act(() => api('POST', '/_mock/reset'));
+const useToken = (token) => {
+  controlToken = token;
+  sessionStorage.setItem(TOKEN_KEY, token);
+  state.needToken = false;
+  state.errors = [];
+  load(everything);
+};
 
 // ---- the views ----
 
@@ -385,6 +404,7 @@ function Controls() {
   const [seconds, setSeconds] = useState(10);
   const [operation, setOperation] = useState('vm.create');
   const [failNext, setFailNext] = useState(1);
+  const [token, setToken] = useState('');
   const virtual = state.clock && state.clock.mode === 'virtual';
   const canAdvance = virtual && !state.busy;
   const submitAdvance = (ev) => {
@@ -426,6 +446,15 @@ function Controls() {
         <button class="danger" disabled=${state.busy} onClick=${resetCloud}>reset</button>
       </div>
     </div>
+    ${state.needToken ? html`<form id="token-form" class="controls" onSubmit=${(ev) => {
+      ev.preventDefault();
+      useToken(token);
+    }}>
+      <span>This server protects /_mock with a control token (--control-token):</span>
+      <input id="control-token" type="password" value=${token} onInput=${(ev) => setToken(ev.target.value)}
+        aria-label="control token" autocomplete="off" />
+      <button class="secondary">use token</button>
+    </form>` : ''}
     ${state.clock && !virtual ? html`<p class="note" id="clock-note">The server runs the system clock:
       it cannot be advanced (the server answers 409 "The clock is the system clock; start the
       server with --clock virtual to advance it"). Operations complete in real time.</p>` : ''}
