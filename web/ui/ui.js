@@ -189,19 +189,26 @@ function onEvent(message) {
   refetchSoon(kindLoaders[e.kind] || everything);
 }
 
-function onReset(message) {
+/// A marker's seq is where the stream goes on from: the next events come after it (also from a
+/// restarted server, whose seq began at 1 again and which answers an old cursor with a resync).
+function markerSeq(message) {
   try {
     const e = JSON.parse(message.data);
-    if (typeof e.seq === 'number') lastSeq = Math.max(lastSeq, e.seq);
+    if (typeof e.seq === 'number') lastSeq = e.seq;
   } catch {
-    // a reset without data is a reset still
+    // a marker without data is a marker still
   }
+}
+
+function onReset(message) {
+  markerSeq(message);
   clearTimeline();
   state.errors = [];
   refetchSoon(everything);
 }
 
-function onResync() {
+function onResync(message) {
+  markerSeq(message);
   refetchSoon(everything);
 }
 
