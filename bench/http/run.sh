@@ -317,14 +317,20 @@ stop_subscribers() {
   fi
 }
 
+# proc_cpu PID: the user + system CPU seconds of that process so far.
+proc_cpu() {
+  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"
+}
+
 # sub_run LABEL THREADS ROUND URL [events]: one wrk run against the server with subscribers, with
 # reports before and after (all still open; the client's CPU time and the events each received);
 # with `events`, the background writer runs during it. One line per run in subscribers.tsv:
 # label threads round client_cpu_s events_per_subscriber events_min_after events_max_after
-# resyncs_total writer_creates writer_advances writer_errors
+# resyncs_total writer_creates writer_advances writer_errors server_cpu_s
 sub_run() {
-  local label=$1 t=$2 r=$3 url=$4 cpu0 ev0 wstatus=$OUT/writer-t$2-r$3.status wpid="" i
+  local label=$1 t=$2 r=$3 url=$4 cpu0 ev0 wstatus=$OUT/writer-t$2-r$3.status wpid="" i scpu0
   sub_report
+  scpu0=$(proc_cpu "$BPID")
   cpu0=$(kv "$SUB_STATUS" cpu_s) ev0=$(kv "$SUB_STATUS" events_sum)
   if [ "${5:-}" = events ]; then
     rm -f "$wstatus"
@@ -349,7 +355,8 @@ sub_run() {
     "$(awk -v a="$cpu0" -v b="$(kv "$SUB_STATUS" cpu_s)" 'BEGIN { printf "%.2f", b - a }')" \
     "$(awk -v a="$ev0" -v b="$(kv "$SUB_STATUS" events_sum)" -v n="$SUBS" 'BEGIN { printf "%.1f", (b - a) / n }')" \
     "$(kv "$SUB_STATUS" events_min) $(kv "$SUB_STATUS" events_max) $(kv "$SUB_STATUS" resyncs_sum)" \
-    "$writer" >>"$OUT/subscribers.tsv"
+    "$writer" "$(awk -v a="$scpu0" -v b="$(proc_cpu "$BPID")" 'BEGIN { printf "%.2f", b - a }')" \
+    >>"$OUT/subscribers.tsv"
   if [ -n "$wpid" ]; then
     log "  writer: $(cat "$wstatus"); each subscriber got $(tail -n1 "$OUT/subscribers.tsv" | cut -d' ' -f5) events in the run (resync markers so far: $(kv "$SUB_STATUS" resyncs_sum))"
   fi
@@ -359,12 +366,16 @@ sub_run() {
 # subscribers (sub-idle, server SU) and, unless --event-rate 0, with them and the writer
 # (sub-events); in that order in odd rounds, reversed in even ones.
 sub_round() {
-  local t=$1 r=$2 order=(none idle) k
+  local t=$1 r=$2 order=(none idle) k cpu0
   [ "$EVENT_RATE" != 0 ] && order+=(events)
   [ $((r % 2)) = 0 ] && mapfile -t order < <(printf '%s\n' "${order[@]}" | tac)
   for k in "${order[@]}"; do
     case $k in
-      none) run_wrk sub-none "$t" "$r" $CONNS "$U/api/v1/vms/$VM_ID" report.lua ;;
+      none)
+        cpu0=$(proc_cpu "$APID")
+        run_wrk sub-none "$t" "$r" $CONNS "$U/api/v1/vms/$VM_ID" report.lua
+        echo "sub-none $t $r - - - - - - - - $(awk -v a="$cpu0" -v b="$(proc_cpu "$APID")" 'BEGIN { printf "%.2f", b - a }')" \
+          >>"$OUT/subscribers.tsv" ;;
       idle) sub_run sub-idle "$t" "$r" "$SU/api/v1/vms/$SUB_VM_ID" ;;
       events) sub_run sub-events "$t" "$r" "$SU/api/v1/vms/$SUB_VM_ID" events ;;
     esac
@@ -681,6 +692,16 @@ summary_subscribers() {  # GET one VM without and with SUBS event-stream subscri
     awk -v t="$T" '$2 == t && $1 == "sub-events" { c[++n] = $4; e[n] = $5; w[n] = $9 "/" $10 "/" $11 } END { if (n) {
         printf "    threads %s: per events run, client CPU (s) / events per subscriber / writer creates, advances, errors:", t
         for (i = 1; i <= n; i++) printf " %s / %s / %s;", c[i], e[i], w[i]; print "" } }' "$OUT/subscribers.tsv"
+  done
+  echo
+  echo "The server's CPU time (user + system, /proc) per request answered, medians of the rounds:"
+  echo
+  for T in $THREADS; do
+    echo "    threads $T: $(for l in sub-none sub-idle sub-events; do
+      awk -v l=$l -v t="$T" 'FNR == NR { if ($1 == l && $2 == t) req[$3] = $4; next }
+        $1 == l && $2 == t && ($3 in req) && req[$3] > 0 { print $12 * 1e6 / req[$3] }' \
+        "$RESULTS" "$OUT/subscribers.tsv" | med | awk -v l=$l '$1 != "nan" { printf "%s %.1f us; ", l, $1 }'
+    done)"
   done
   echo
   echo "(The servers' descriptors and memory are in the machine lines above.)"

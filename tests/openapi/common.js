@@ -97,7 +97,11 @@ async function request(base, method, target,
     if (!init.headers['content-type']) init.headers['content-type'] = 'application/json';
   }
   const res = await fetch(base + target, init);
-  const text = await res.text();
+  return responseOf(method, target, res, await res.text());
+}
+
+/// What request() returns: the status, the headers by lower-case name, the body and its JSON.
+function responseOf(method, target, res, text) {
   let json;
   try {
     json = text.length ? JSON.parse(text) : undefined;
@@ -132,15 +136,7 @@ async function readEvents(base, target, init, count) {
     clearTimeout(timer);
     abort.abort();
   }
-  let json;
-  try {
-    json = text.length ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  const h = {};
-  res.headers.forEach((v, k) => (h[k] = v));
-  return { method: init.method, target, status: res.status, headers: h, body: text, json };
+  return responseOf(init.method, target, res, text);
 }
 
 module.exports = { server, webDir, artifacts, fail, npmModule, tool, startServer, request };

@@ -1,7 +1,9 @@
 // Load and soak (issue #6): keep-alive clients, each in its own environment, send a mix of valid
 // and invalid requests for a bounded time while a chaos client advances the virtual clock and
 // injects faults. Afterwards: no 5xx but injected ones, no dropped connection, no answer outside
-// the expected ones, and the invariants hold when read back over the API.
+// the expected ones, and the invariants hold when read back over the API. A subscriber of
+// /api/v1/events reads throughout: it sees every transition once, in order, and they add up to
+// the state read back.
 //
 //   MOCKCLOUD_SOAK_SECONDS   how long the clients run (default 20; the long run is 120)
 //   MOCKCLOUD_SOAK_CLIENTS   keep-alive clients (default 100)
@@ -9,6 +11,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <boost/json.hpp>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -326,6 +330,47 @@ void run_chaos(std::uint16_t port, Clock::time_point deadline, Stats& stats) {
   }
 }
 
+/// Reads /api/v1/events from the start until it has seen `until` (set once the cloud is settled):
+/// the last `to` of each resource, and what breaks the stream's promises.
+struct Watcher {
+  explicit Watcher(std::uint16_t port) : client(port, 60s) {
+    client.send_raw(test::Client::format("GET", "/api/v1/events?since=0"));
+    head_status = client.read_response().status;
+    thread = std::thread([this] { run(); });
+  }
+  ~Watcher() {  // after a failed REQUIRE: stop at the next frame (a heartbeat at the latest)
+    until = 0;
+    if (thread.joinable()) thread.join();
+  }
+  void run() {
+    try {
+      for (;;) {
+        if (last >= until.load()) return;
+        const std::string frame = client.read_until("\n\n");
+        const auto data = frame.find("data: ");
+        if (data == std::string::npos) continue;  // retry, heartbeat
+        const auto e = boost::json::parse(frame.substr(data + 6)).as_object();
+        const auto seq = e.at("seq").to_number<std::uint64_t>();
+        ++events;
+        if (str(e.at("kind")) == "resync") ++resyncs;
+        if (seq != last + 1) ++gaps;
+        last = seq;
+        const auto kind = str(e.at("kind"));
+        if (kind == "vm" || kind == "volume") status[str(e.at("id"))] = str(e.at("to"));
+      }
+    } catch (const std::exception& ex) {
+      failure = ex.what();
+    }
+  }
+  test::Client client;
+  int head_status = 0;
+  std::atomic<std::uint64_t> until{std::numeric_limits<std::uint64_t>::max()};
+  std::uint64_t last = 0, events = 0, resyncs = 0, gaps = 0;
+  std::map<std::string, std::string> status;  // VM or volume id -> its last `to`
+  std::string failure;
+  std::thread thread;
+};
+
 }  // namespace
 
 TEST_CASE("soak: keep-alive clients with valid and invalid requests, faults and clock advances") {
@@ -336,8 +381,12 @@ TEST_CASE("soak: keep-alive clients with valid and invalid requests, faults and 
 
   mockcloud::ManagerOptions options;
   options.seed = 7;  // the default worker_failure_rate (0.1) stays: failures are part of it
-  soak::InProcessServer s(options, {.host = "127.0.0.1", .port = 0, .threads = threads});
+  // A subscriber's queue that holds the whole run: a resync would hide what it must check.
+  soak::InProcessServer s(
+      options, {.host = "127.0.0.1", .port = 0, .threads = threads, .event_buffer = 1'000'000});
   const std::uint16_t port = s.server.port();
+  Watcher watcher(port);
+  REQUIRE(watcher.head_status == 200);
 
   Stats stats;
   std::vector<Ledger> ledgers(static_cast<std::size_t>(clients));
@@ -368,6 +417,19 @@ TEST_CASE("soak: keep-alive clients with valid and invalid requests, faults and 
   auto started = c.call("GET", "/api/v1/tasks?state=STARTED", {}, {200});
   REQUIRE(started);
   CHECK(started->header("X-Total-Count") == "0");
+
+  // The stream caught up with the settled cloud.
+  auto journal = c.call("GET", "/_mock/journal?limit=1", {}, {200});
+  REQUIRE(journal);
+  const auto latest = journal->json().at("latest").to_number<std::uint64_t>();
+  watcher.until = latest;
+  watcher.thread.join();
+  CHECK_MESSAGE(watcher.failure.empty(), watcher.failure);
+  CHECK(watcher.last == latest);
+  CHECK(watcher.events == latest);  // each seq once, from 1
+  CHECK(watcher.gaps == 0);
+  CHECK(watcher.resyncs == 0);
+  std::map<std::string, std::string> listed;  // VM or volume id -> its status, read back
 
   std::size_t total_vms = 0, total_volumes = 0, checked_deletes = 0;
   for (int i = 0; i < clients; ++i) {
@@ -400,6 +462,7 @@ TEST_CASE("soak: keep-alive clients with valid and invalid requests, faults and 
       const auto id = str(v.at("id"));
       vm_ids.insert(id);
       const auto status = str(v.at("status"));
+      listed[id] = status;
       CHECK_MESSAGE((status == "running" || status == "error"), id << " " << status);
       if (status == "running") {
         REQUIRE(v.at("ip_address").is_string());
@@ -423,6 +486,7 @@ TEST_CASE("soak: keep-alive clients with valid and invalid requests, faults and 
       const auto id = str(v.at("id"));
       vol_ids.insert(id);
       const auto status = str(v.at("status"));
+      listed[id] = status;
       CHECK_MESSAGE((status == "available" || status == "in-use" || status == "error"),
                     id << " " << status);
       if (status == "in-use") {
@@ -448,6 +512,15 @@ TEST_CASE("soak: keep-alive clients with valid and invalid requests, faults and 
     total_vms += vm_ids.size();
     total_volumes += vol_ids.size();
   }
+
+  // The events add up to the state: each listed resource's last transition is to its status,
+  // and every other one the stream saw ended gone.
+  for (const auto& [id, status] : listed)
+    CHECK_MESSAGE(watcher.status[id] == status,
+                  id << " is " << status << ", its events say " << watcher.status[id]);
+  for (const auto& [id, to] : watcher.status)
+    if (!listed.count(id))
+      CHECK_MESSAGE(to == "gone", id << " is not listed; its events say " << to);
 
   auto invariants = c.call("GET", "/_mock/invariants", {}, {200});
   REQUIRE(invariants);
