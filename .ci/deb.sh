@@ -195,6 +195,10 @@ run_service() {
     expect 200 GET "/docs/assets/$a"
   done
   expect 200 GET /redoc
+  expect 200 GET /ui
+  for a in ui.js ui.css htm-preact-standalone.module.js uPlot.iife.min.js uPlot.min.css; do
+    expect 200 GET "/ui/assets/$a"
+  done
   expect 201 POST /api/v1/environments/ -H 'Content-Type: application/json' -d '{"name": "deb-check"}'
   stop_service
   [[ $(stat -c %U /var/lib/mockcloud/mockcloud.db) == mockcloud ]] \

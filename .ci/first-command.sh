@@ -41,6 +41,8 @@ for f in swagger-ui-bundle.js swagger-ui.css; do
   curl -sf -o /dev/null "http://127.0.0.1:8000/docs/assets/$f" ||
     { echo "first-command: /docs/assets/$f is missing" >&2; exit 1; }
 done
+code=$(curl -s -o "$root/build-first/ui.html" -w '%{http_code}' http://127.0.0.1:8000/ui)
+[ "$code" = 200 ] || { echo "first-command: /ui answered $code" >&2; cat "$root/build-first/ui.html" >&2; exit 1; }
 profile=$(mktemp -d)
 dom=$(chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
   --disable-component-update --disable-sync --no-first-run --disable-dev-shm-usage \

@@ -10,6 +10,7 @@
 #include <boost/json/value.hpp>
 #include <cmath>
 #include <set>
+#include <span>
 #include <string>
 
 #include "mockcloud/settings.hpp"
@@ -165,6 +166,16 @@ std::string title_of(std::string_view field) {
 }
 
 namespace {
+
+/// "One of a, b, c": the names an asset route serves.
+std::string asset_names(std::span<const std::string_view> files) {
+  std::string out = "One of ";
+  for (auto file : files) {
+    if (out.size() > 7) out += ", ";
+    out += file;
+  }
+  return out;
+}
 
 json::value ref(std::string_view schema) {
   return json::object{{"$ref", "#/components/schemas/" + std::string(schema)}};
@@ -437,7 +448,9 @@ json::object operation_of(const Route& route) {
       parameter["schema"] = json::object{{"type", "integer"}, {"title", title_of(name)}};
     } else {
       parameter["description"] =
-          name == "file" ? "One of swagger-ui.css, swagger-ui-bundle.js, redoc.standalone.js"
+          name == "file" ? asset_names(route.path.starts_with("/ui/")
+                                           ? std::span<const std::string_view>(ui_asset_files)
+                                           : docs_asset_files)
                          : "An id; one that matches nothing, well-formed or not, is a 404";
       parameter["schema"] = json::object{{"type", "string"}};
     }

@@ -189,6 +189,9 @@ constexpr Reply page_replies[] = {
     {200, "", "The page; its scripts and styles come from /docs/assets", 0, "text/html"},
     {503, "", "A page saying which asset files are missing and how to install them", 0,
      "text/html"}};
+constexpr Reply ui_page_replies[] = {
+    {200, "", "The dashboard; its scripts and styles come from /ui/assets", 0, "text/html"},
+    page_replies[1]};
 constexpr Reply asset_replies[] = {
     {200, "", "The file", 0, "application/javascript text/css"},
     {404, "ErrorDetail", "No such asset, or the assets are not installed"}};
@@ -217,9 +220,17 @@ constexpr Reply delete_fault_replies[] = {{204, "", "Removed"},
 }  // namespace
 
 void add_service_routes(Router& router) {
-  router.add({"GET", "/health", "health", "service", "Health, version, clock and counts", health},
+  constexpr std::string_view tag = "service";
+  router.add({"GET", "/health", "health", tag, "Health, version, clock and counts", health},
              {.replies = health_replies});
   add_docs_routes(router);
+  router.add(
+      {"GET", "/ui", "ui", tag,
+       "A dashboard of the cloud: resources, tasks, a timeline and the test controls", ui_page},
+      {.replies = ui_page_replies});
+  router.add({"GET", "/ui/assets/{file}", "ui_asset", tag,
+              "A script or style sheet of the /ui page", ui_asset},
+             {.replies = asset_replies});
 }
 
 void add_docs_routes(Router& router) {

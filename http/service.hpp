@@ -1,5 +1,5 @@
-// The self-describing routes: /openapi.json (openapi.cpp), /docs, /redoc and their assets
-// (docs.cpp), /metrics (metrics.cpp).
+// The self-describing routes: /openapi.json (openapi.cpp), /docs, /redoc, the /ui dashboard and
+// their assets (docs.cpp), /metrics (metrics.cpp).
 #pragma once
 
 #include <string>
@@ -13,11 +13,19 @@ void get_openapi(Api& api, const Call& call, Response& response);
 void swagger_ui_page(Api& api, const Call& call, Response& response);
 void redoc_page(Api& api, const Call& call, Response& response);
 void docs_asset(Api& api, const Call& call, Response& response);
+void ui_page(Api& api, const Call& call, Response& response);
+void ui_asset(Api& api, const Call& call, Response& response);
 void metrics_text(Api& api, const Call& call, Response& response);
 
-/// The files of the /docs and /redoc pages, served from the assets directory.
-inline constexpr std::string_view asset_files[] = {"swagger-ui.css", "swagger-ui-bundle.js",
-                                                   "redoc.standalone.js"};
+/// The files of the /docs and /redoc pages, served from the assets directory by
+/// /docs/assets/{file}.
+inline constexpr std::string_view docs_asset_files[] = {"swagger-ui.css", "swagger-ui-bundle.js",
+                                                        "redoc.standalone.js"};
+/// The files of the /ui page (web/ui and the npm packages htm and uplot), served from the assets
+/// directory by /ui/assets/{file}; the page itself is ui_page_file there.
+inline constexpr std::string_view ui_asset_files[] = {
+    "ui.js", "ui.css", "htm-preact-standalone.module.js", "uPlot.iife.min.js", "uPlot.min.css"};
+inline constexpr std::string_view ui_page_file = "ui.html";
 
 /// Where the assets are read from (process-wide, like the log): `dir`, or the default when empty.
 void set_assets_dir(std::string dir);

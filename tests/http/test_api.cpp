@@ -39,8 +39,8 @@ TEST_CASE("the route table: unique operations, every route tagged and summarized
     CHECK(!route.tag.empty());
     CHECK(!route.summary.empty());
   }
-  CHECK(routes.size() == 27);  // distinct paths
-  CHECK(api.router().routes().size() == 38);
+  CHECK(routes.size() == 29);  // distinct paths
+  CHECK(api.router().routes().size() == 40);
 }
 
 TEST_CASE("route faults may name the template of a path") {

@@ -191,10 +191,10 @@ TEST_CASE("GET /metrics: a request counter before and after a request") {
         std::string::npos);
 }
 
-TEST_CASE("/docs and /redoc without their assets: a page that says what is missing") {
+TEST_CASE("/docs, /redoc and /ui without their assets: a page that says what is missing") {
   Fixture f;
   mockcloud::http::set_assets_dir("/nonexistent/mockcloud-assets");
-  for (const char* target : {"/docs", "/redoc/"}) {
+  for (const char* target : {"/docs", "/redoc/", "/ui"}) {
     CAPTURE(target);
     auto r = f.api.handle(Request{.method = "GET", .target = target});
     CHECK(r.status == 503);
@@ -207,5 +207,14 @@ TEST_CASE("/docs and /redoc without their assets: a page that says what is missi
       f.api.handle(Request{.method = "GET", .target = "/docs/assets/redoc.standalone.js"}).status ==
       404);
   CHECK(f.api.handle(Request{.method = "GET", .target = "/docs/assets/..%2Fsecret"}).status == 404);
+  const auto ui = f.api.handle(Request{.method = "GET", .target = "/ui"});
+  CHECK(ui.body.find("ui.js") != std::string::npos);
+  CHECK(ui.body.find("uPlot.iife.min.js") != std::string::npos);
+  CHECK(f.api.handle(Request{.method = "GET", .target = "/ui/assets/ui.js"}).status == 404);
+  // Each page serves its own files only.
+  CHECK(f.api.handle(Request{.method = "GET", .target = "/ui/assets/redoc.standalone.js"})
+            .body.find("Not Found") != std::string::npos);
+  CHECK(f.api.handle(Request{.method = "GET", .target = "/docs/assets/ui.js"})
+            .body.find("Not Found") != std::string::npos);
   mockcloud::http::set_assets_dir("");
 }

@@ -74,6 +74,12 @@ test('the OpenAPI document is valid and every response matches it', async (t) =>
   c.check(docResponse, 200);
   await A('GET', '/health', 200);
   await exerciseCommonRoutes(A, B);
+  // The dashboard: this dialect only.
+  await A('GET', '/ui', 200);
+  await A('GET', '/ui/assets/ui.js', 200);
+  await A('GET', '/ui/assets/uPlot.min.css', 200);
+  await A('GET', '/ui/assets/swagger-ui.css', 404);
+  await B('GET', '/ui', 503);
 
   // ---- environments ----
   const env = (await A('POST', '/api/v1/environments/', 201, {

@@ -474,6 +474,7 @@ test('--dialect original: the document, every status, the original\'s demo', asy
   // ---- every operation and status: the routes of every dialect (this resets A's state and
   // sets worker_failure_rate 0), then the original's ----
   await exerciseCommonRoutes(A, B);
+  await A('GET', '/ui', 404);  // the dashboard speaks the default dialect only
 
   /// A request to A whose body must also pass `assertions` (see verify); resolves to the body.
   const V = async (method, target, expect, opts, what, assertions) =>
