@@ -196,7 +196,7 @@ run_service() {
   done
   expect 200 GET /redoc
   expect 200 GET /ui
-  for a in ui.js ui.css htm-preact-standalone.module.js uPlot.iife.min.js uPlot.min.css; do
+  for a in ui.js api.js timeline.js ui.css htm-preact-standalone.module.js uPlot.iife.min.js uPlot.min.css; do
     expect 200 GET "/ui/assets/$a"
   done
   expect 201 POST /api/v1/environments/ -H 'Content-Type: application/json' -d '{"name": "deb-check"}'

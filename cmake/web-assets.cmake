@@ -19,7 +19,7 @@ string(JSON MOCKCLOUD_REDOC_VERSION GET "${_mockcloud_package}" dependencies red
 string(JSON MOCKCLOUD_HTM_VERSION GET "${_mockcloud_package}" dependencies htm)
 string(JSON MOCKCLOUD_UPLOT_VERSION GET "${_mockcloud_package}" dependencies uplot)
 # The dashboard's own files (web/ui), copied as they are.
-set(MOCKCLOUD_UI_FILES ui.html ui.js ui.css)
+set(MOCKCLOUD_UI_FILES ui.html ui.js api.js timeline.js ui.css)
 
 option(MOCKCLOUD_WEB_ASSETS "Install the /docs, /redoc and /ui assets with npm at build time" ON)
 find_program(NPM_EXECUTABLE npm)

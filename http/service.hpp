@@ -23,8 +23,13 @@ inline constexpr std::string_view docs_asset_files[] = {"swagger-ui.css", "swagg
                                                         "redoc.standalone.js"};
 /// The files of the /ui page (web/ui and the npm packages htm and uplot), served from the assets
 /// directory by /ui/assets/{file}; the page itself is ui_page_file there.
-inline constexpr std::string_view ui_asset_files[] = {
-    "ui.js", "ui.css", "htm-preact-standalone.module.js", "uPlot.iife.min.js", "uPlot.min.css"};
+inline constexpr std::string_view ui_asset_files[] = {"ui.js",
+                                                      "api.js",
+                                                      "timeline.js",
+                                                      "ui.css",
+                                                      "htm-preact-standalone.module.js",
+                                                      "uPlot.iife.min.js",
+                                                      "uPlot.min.css"};
 inline constexpr std::string_view ui_page_file = "ui.html";
 
 /// Where the assets are read from (process-wide, like the log): `dir`, or the default when empty.

@@ -3,58 +3,15 @@
 // reads only the server's own API (/openapi.json describes every route it calls) and follows the
 // event stream GET /api/v1/events: each event refetches the lists it affects (debounced); a
 // `reset` or `resync` event refetches everything. Without the stream it polls every 2 s.
-import { html, render, useEffect, useRef, useState } from './htm-preact-standalone.module.js';
+import { html, render, useEffect, useState } from './htm-preact-standalone.module.js';
+import { api, ApiError, onUnauthorized, setControlToken } from './api.js';
+import { newTimeline, plotEvent, Timeline } from './timeline.js';
 
 const LIST_LIMIT = 1000;  // the API's largest page
 const RECENT_TASKS = 20;
 const DEBOUNCE_MS = 100;
 const POLL_MS = 2000;
 const MAX_ERRORS = 5;
-
-// ---- the API ----
-
-class ApiError extends Error {}
-
-// A server started with --control-token wants it on every /_mock request; the page asks for it
-// after a 401 and keeps it for the browser tab.
-const TOKEN_KEY = 'mockcloud-control-token';
-let controlToken = sessionStorage.getItem(TOKEN_KEY) || '';
-
-/// What a failed answer says: FastAPI's {"detail": "..."} or the messages of a 422's list.
-function detailOf(status, text) {
-  try {
-    const detail = JSON.parse(text).detail;
-    if (typeof detail === 'string') return detail;
-    if (Array.isArray(detail)) return detail.map((d) => `${(d.loc || []).join('.')}: ${d.msg}`).join('; ');
-  } catch {
-    // not JSON: the text itself
-  }
-  return text || `HTTP ${status}`;
-}
-
-/// One request: {json, total} (X-Total-Count), or an ApiError saying what went wrong.
-async function api(method, path, body) {
-  const init = { method, headers: {} };
-  if (controlToken && path.startsWith('/_mock')) init.headers.Authorization = `Bearer ${controlToken}`;
-  if (body !== undefined) {
-    init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
-  }
-  let res;
-  try {
-    res = await fetch(path, init);
-  } catch (e) {
-    throw new ApiError(`${method} ${path}: the server did not answer (${e.message})`);
-  }
-  const text = await res.text();
-  if (res.status === 401 && path.startsWith('/_mock') && !state.needToken) {
-    state.needToken = true;
-    changed();
-  }
-  if (!res.ok) throw new ApiError(`${method} ${path}: ${res.status} ${detailOf(res.status, text)}`);
-  const total = res.headers.get('X-Total-Count');
-  return { json: text ? JSON.parse(text) : null, total: total === null ? null : Number(total) };
-}
 
 // ---- the state, and what changes it ----
 
@@ -70,12 +27,15 @@ const state = {
   errors: [],
   busy: false,
   needToken: false,  // a /_mock route answered 401: the server has a control token
-  // The timeline: one point per virtual time at which something happened, cumulative counts.
-  timeline: { at: [], created: [], completed: [], failed: [] },
-  counts: { created: 0, completed: 0, failed: 0 },
+  timeline: newTimeline(),
 };
 let rerender = () => {};
 const changed = () => rerender();
+onUnauthorized(() => {
+  if (state.needToken) return;
+  state.needToken = true;
+  changed();
+});
 
 function showError(e) {
   const message = e instanceof ApiError ? e.message : String(e && e.message ? e.message : e);
@@ -131,36 +91,6 @@ function refetchSoon(what) {
   }, DEBOUNCE_MS);
 }
 
-// ---- the timeline ----
-
-function clearTimeline() {
-  state.timeline = { at: [], created: [], completed: [], failed: [] };
-  state.counts = { created: 0, completed: 0, failed: 0 };
-}
-
-/// Counts a VM's or volume's creation, completion or failure at the event's virtual time.
-function plotEvent(e) {
-  if (e.kind !== 'vm' && e.kind !== 'volume') return;
-  const c = state.counts;
-  if (e.to === 'creating' && (e.from === '' || e.from === 'pending')) c.created++;
-  else if (e.from === 'creating' && e.to !== 'error' && e.to !== 'deleting') c.completed++;
-  else if (e.to === 'error') c.failed++;
-  else return;
-  const t = state.timeline;
-  const last = t.at.length - 1;
-  const at = Math.max(Date.parse(e.at) / 1000, last >= 0 ? t.at[last] : -Infinity);
-  if (last >= 0 && t.at[last] === at) {
-    t.created[last] = c.created;
-    t.completed[last] = c.completed;
-    t.failed[last] = c.failed;
-  } else {
-    t.at.push(at);
-    t.created.push(c.created);
-    t.completed.push(c.completed);
-    t.failed.push(c.failed);
-  }
-}
-
 // ---- the event stream ----
 
 let lastSeq = 0;
@@ -185,7 +115,7 @@ function onEvent(message) {
     if (e.seq <= lastSeq) return;  // seen already (a resumed stream repeats nothing new)
     lastSeq = e.seq;
   }
-  plotEvent(e);
+  plotEvent(state.timeline, e);
   refetchSoon(kindLoaders[e.kind] || everything);
 }
 
@@ -202,7 +132,7 @@ function markerSeq(message) {
 
 function onReset(message) {
   markerSeq(message);
-  clearTimeline();
+  state.timeline = newTimeline();
   state.errors = [];
   refetchSoon(everything);
 }
@@ -265,8 +195,7 @@ const addFault = (operation, failNext) =>
 const clearFaults = () => act(() => api('DELETE', '/_mock/faults'));
 const resetCloud = () => act(() => api('POST', '/_mock/reset'));
 const useToken = (token) => {
-  controlToken = token;
-  sessionStorage.setItem(TOKEN_KEY, token);
+  setControlToken(token);
   state.needToken = false;
   state.errors = [];
   load(everything);
@@ -356,55 +285,6 @@ function Tasks() {
   const total = state.taskTotal > rows.length ? `the latest ${rows.length} of ${state.taskTotal}` : rows.length;
   return html`<${Table} title="Recent tasks" head=${['id', 'kind', 'resource', 'state', 'created', 'due / finished', 'error']}
     rows=${rows} total=${total} empty="no task" />`;
-}
-
-const seriesOptions = [
-  {},
-  { label: 'created', stroke: '#2563eb' },
-  { label: 'completed', stroke: '#15803d' },
-  { label: 'failed', stroke: '#b91c1c' },
-];
-
-function Timeline() {
-  const box = useRef(null);
-  const plot = useRef(null);
-  const t = state.timeline;
-  const data = [t.at, t.created, t.completed, t.failed];
-  useEffect(() => {
-    const width = () => Math.max(300, box.current.clientWidth);
-    const stepped = uPlot.paths.stepped({ align: 1 });
-    plot.current = new uPlot({
-      width: width(),
-      height: 200,
-      scales: {
-        x: { time: true, range: (u, min, max) => (min === max ? [min - 30, max + 30] : [min, max]) },
-        y: { range: (u, min, max) => [0, Math.max(1, max)] },
-      },
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
-      fmtDate: (template) => uPlot.fmtDate(template.replace('{M}/{D}/{YY}', '{YYYY}-{MM}-{DD}')
-        .replace('{h}', '{HH}').replace('{aa}', '')),
-      series: seriesOptions.map((s, i) => (i === 0 ? s : { ...s, width: 2, paths: stepped, points: { show: true, size: 6 } })),
-      axes: [{}, { label: 'count' }],
-      // What uPlot itself drew: the number of virtual times of its data (the browser test reads it).
-      hooks: { draw: [(u) => { box.current.dataset.plotted = String(u.data[0].length); }] },
-    }, data, box.current);
-    const resize = () => plot.current.setSize({ width: width(), height: 200 });
-    window.addEventListener('resize', resize);
-    return () => {
-      window.removeEventListener('resize', resize);
-      plot.current.destroy();
-    };
-  }, []);
-  useEffect(() => {
-    if (plot.current) plot.current.setData(data);
-  });
-  const c = state.counts;
-  return html`<section>
-    <h2>Timeline <small>${`VMs and volumes over virtual time (UTC): ${c.created} created, ${
-      c.completed} completed, ${c.failed} failed`}</small></h2>
-    <div id="timeline" ref=${box} data-points=${t.at.length} data-created=${c.created}
-      data-completed=${c.completed} data-failed=${c.failed}></div>
-  </section>`;
 }
 
 function Controls() {
@@ -507,7 +387,7 @@ function App() {
     <main>
       <${Errors} />
       <${Controls} />
-      <${Timeline} />
+      <${Timeline} timeline=${state.timeline} />
       <${Vms} />
       <${Volumes} />
       <div class="columns"><${Environments} /><${Tasks} /></div>
