@@ -70,8 +70,9 @@ class Ring {
   }
   T pop() {
     const T v = buf_.get()[head_];
-    head_ = wrap(head_ + 1);
-    --size_;
+    // Emptied: start again at the first slot, so that a reader that keeps up touches only the
+    // first few slots of a large ring, not all of them in turn.
+    head_ = --size_ == 0 ? 0 : wrap(head_ + 1);
     return v;
   }
   void clear() noexcept { head_ = size_ = 0; }

@@ -19,6 +19,7 @@
 # background writer makes R VM creates per second (default 10) and advances the clock every second,
 # so that ~2R events/s go to every subscriber. Back to back in each round, the order reversed in
 # even rounds; the summary gives the median of the rounds' with/without ratios. Needs python3.
+# --subscribers 0 --event-rate 0 is the control: the same two servers, neither with subscribers.
 # --quick: 3 s per wrk run, 1 round, 5 start-up runs: ~2 minutes.
 #
 # Everything listens on 127.0.0.1 only, every load is bounded in time (wrk -d), and every process
@@ -48,7 +49,7 @@ while [ $# -gt 0 ]; do
     --out) OUT=$2; shift ;;
     --subscribers) SUBS=$2; shift ;;
     --event-rate) EVENT_RATE=$2; shift ;;
-    -h|--help) sed -n '2,29p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -581,20 +582,24 @@ ratios() {  # ratios DEFAULT_LABEL ORIGINAL_LABEL THREADS: original/default req/
   awk -v d="$1" -v o="$2" -v t="$3" '$2 == t && $1 == d { a[$3] = $5 } $2 == t && $1 == o { b[$3] = $5 }
     END { for (r in b) if (r in a) print r, b[r] / a[r] }' "$RESULTS" | sort -n | cut -d' ' -f2
 }
-dialect_row() {  # dialect_row DEFAULT_LABEL ORIGINAL_LABEL THREADS TITLE
-  local drps orps ratio each dp99 op99 non2xx sock
-  drps=$(col "$1" "$3" 5 | med); orps=$(col "$2" "$3" 5 | med)
+pair_row() {  # pair_row A_LABEL B_LABEL THREADS TITLE VERDICT: a row of B against A, same rounds
+  # VERDICT: "dialects" (within 10 % or how much slower) or "subscribers" (>= 0.9 or below).
+  local arps brps ratio each ap99 bp99 non2xx sock
+  arps=$(col "$1" "$3" 5 | med); brps=$(col "$2" "$3" 5 | med)
   ratio=$(ratios "$1" "$2" "$3" | med)
   each=$(ratios "$1" "$2" "$3" | awk '{ printf "%s%.2f", (NR > 1 ? " / " : ""), $1 }')
-  dp99=$(col "$1" "$3" 7 | med); op99=$(col "$2" "$3" 7 | med)
+  ap99=$(col "$1" "$3" 7 | med); bp99=$(col "$2" "$3" 7 | med)
   non2xx="$(sum "$1" "$3" 8)/$(sum "$2" "$3" 8)"
   sock="$(($(sum "$1" "$3" 9) + $(sum "$1" "$3" 10) + $(sum "$1" "$3" 11) + $(sum "$1" "$3" 12)))"
   sock="$sock/$(($(sum "$2" "$3" 9) + $(sum "$2" "$3" 10) + $(sum "$2" "$3" 11) + $(sum "$2" "$3" 12)))"
-  awk -v title="$4" -v t="$3" -v drps="$drps" -v orps="$orps" -v ratio="$ratio" -v each="$each" \
-      -v dp99="$dp99" -v op99="$op99" -v n="$non2xx" -v s="$sock" 'BEGIN {
-    verdict = (ratio >= 0.9) ? "within 10 %" : sprintf("**%.0f %% slower**", (1 - ratio) * 100)
+  awk -v title="$4" -v t="$3" -v arps="$arps" -v brps="$brps" -v ratio="$ratio" -v each="$each" \
+      -v ap99="$ap99" -v bp99="$bp99" -v n="$non2xx" -v s="$sock" -v kind="$5" 'BEGIN {
+    if (kind == "subscribers")
+      verdict = (ratio >= 0.9) ? ">= 0.9" : "**below 0.9**"
+    else
+      verdict = (ratio >= 0.9) ? "within 10 %" : sprintf("**%.0f %% slower**", (1 - ratio) * 100)
     printf "| %s | %s | %.0f | %.0f | **%.2f** (%s) | %.2f ms | %.2f ms | %s | %s | %s |\n",
-           title, t, drps, orps, ratio, each, dp99 / 1000, op99 / 1000, n, s, verdict }'
+           title, t, arps, brps, ratio, each, ap99 / 1000, bp99 / 1000, n, s, verdict }'
 }
 summary_main() {  # nginx, GET one, the list, POST, mixed; --log-level info; 1,000 connections
   echo "Medians of $REPEAT round(s); ratio = req/s over nginx's req/s in the same rounds;"
@@ -644,25 +649,15 @@ summary_dialects() {  # GET one and POST create, the original dialect against th
   echo "| workload ($CONNS connections) | server threads | default req/s | original req/s | original/default (rounds) | default p99 | original p99 | non-2xx | socket errors | |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for T in $THREADS; do
-    dialect_row get-one orig-get-one "$T" "GET one VM"
-    dialect_row post orig-post "$T" "POST create VM"
+    pair_row get-one orig-get-one "$T" "GET one VM" dialects
+    pair_row post orig-post "$T" "POST create VM" dialects
   done
   echo
 }
-sub_row() {  # sub_row WITHOUT_LABEL WITH_LABEL THREADS TITLE
-  local arps brps ratio each ap99 bp99 non2xx sock
-  arps=$(col "$1" "$3" 5 | med); brps=$(col "$2" "$3" 5 | med)
-  ratio=$(ratios "$1" "$2" "$3" | med)
-  each=$(ratios "$1" "$2" "$3" | awk '{ printf "%s%.2f", (NR > 1 ? " / " : ""), $1 }')
-  ap99=$(col "$1" "$3" 7 | med); bp99=$(col "$2" "$3" 7 | med)
-  non2xx="$(sum "$1" "$3" 8)/$(sum "$2" "$3" 8)"
-  sock="$(($(sum "$1" "$3" 9) + $(sum "$1" "$3" 10) + $(sum "$1" "$3" 11) + $(sum "$1" "$3" 12)))"
-  sock="$sock/$(($(sum "$2" "$3" 9) + $(sum "$2" "$3" 10) + $(sum "$2" "$3" 11) + $(sum "$2" "$3" 12)))"
-  awk -v title="$4" -v t="$3" -v arps="$arps" -v brps="$brps" -v ratio="$ratio" -v each="$each" \
-      -v ap99="$ap99" -v bp99="$bp99" -v n="$non2xx" -v s="$sock" 'BEGIN {
-    verdict = (ratio >= 0.9) ? ">= 0.9" : "**below 0.9**"
-    printf "| %s | %s | %.0f | %.0f | **%.2f** (%s) | %.2f ms | %.2f ms | %s | %s | %s |\n",
-           title, t, arps, brps, ratio, each, ap99 / 1000, bp99 / 1000, n, s, verdict }'
+cpu_per_req() {  # cpu_per_req LABEL THREADS: "round server-CPU-us-per-request", one per round
+  awk -v l="$1" -v t="$2" 'FNR == NR { if ($1 == l && $2 == t) req[$3] = $4; next }
+    $1 == l && $2 == t && ($3 in req) && req[$3] > 0 { print $3, $12 * 1e6 / req[$3] }' \
+    "$RESULTS" "$OUT/subscribers.tsv" | sort -k1,1
 }
 summary_subscribers() {  # GET one VM without and with SUBS event-stream subscribers
   local f
@@ -677,8 +672,8 @@ summary_subscribers() {  # GET one VM without and with SUBS event-stream subscri
   echo "| workload ($CONNS connections) | server threads | without req/s | with req/s | with/without (rounds) | without p99 | with p99 | non-2xx | socket errors | |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for T in $THREADS; do
-    sub_row sub-none sub-idle "$T" "GET one VM, $SUBS idle subscribers"
-    [ "$EVENT_RATE" != 0 ] && sub_row sub-none sub-events "$T" "GET one VM, $SUBS subscribers + events"
+    pair_row sub-none sub-idle "$T" "GET one VM, $SUBS idle subscribers" subscribers
+    [ "$EVENT_RATE" != 0 ] && pair_row sub-none sub-events "$T" "GET one VM, $SUBS subscribers + events" subscribers
   done
   echo
   echo "The subscribers (subscribers.py; checked before and after every run with them: all $SUBS open):"
@@ -694,13 +689,16 @@ summary_subscribers() {  # GET one VM without and with SUBS event-stream subscri
         for (i = 1; i <= n; i++) printf " %s / %s / %s;", c[i], e[i], w[i]; print "" } }' "$OUT/subscribers.tsv"
   done
   echo
-  echo "The server's CPU time (user + system, /proc) per request answered, medians of the rounds:"
+  echo "The server's CPU time (user + system, /proc) per request answered, medians of the rounds,"
+  echo "and the median of the rounds' ratios to the server without subscribers (less disturbed than req/s"
+  echo "when other jobs share the cores):"
   echo
   for T in $THREADS; do
     echo "    threads $T: $(for l in sub-none sub-idle sub-events; do
-      awk -v l=$l -v t="$T" 'FNR == NR { if ($1 == l && $2 == t) req[$3] = $4; next }
-        $1 == l && $2 == t && ($3 in req) && req[$3] > 0 { print $12 * 1e6 / req[$3] }' \
-        "$RESULTS" "$OUT/subscribers.tsv" | med | awk -v l=$l '$1 != "nan" { printf "%s %.1f us; ", l, $1 }'
+      cpu_per_req $l "$T" | cut -d' ' -f2 | med | awk -v l=$l '$1 != "nan" { printf "%s %.1f us", l, $1 }'
+      [ $l = sub-none ] && { echo -n "; "; continue; }
+      join <(cpu_per_req sub-none "$T") <(cpu_per_req $l "$T") | awk '{ print $3 / $2 }' | med |
+        awk '$1 != "nan" { printf " (%.2f); ", $1 }'
     done)"
   done
   echo
