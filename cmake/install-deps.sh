@@ -8,12 +8,16 @@ set -euo pipefail
 build_packages=(
   g++ cmake make ccache
   libboost1.81-dev libboost-json1.81-dev libfmt-dev doctest-dev libsqlite3-dev
+  # the PostgreSQL store's client library (--database-url)
+  libpq-dev
   # the build's npm ci (web/): the offline files of the /docs and /redoc pages
   nodejs npm
 )
 # The test suite's own tools.
 test_packages=(
   curl
+  # tests/pg: a PostgreSQL 15 of the tests' own (initdb, pg_ctl, psql)
+  postgresql
   # tests: the OpenAPI validators, /docs in a browser, promtool
   chromium fonts-dejavu-core prometheus
   # tests: the Python client's pytest suite (python/), run with /usr/bin/python3

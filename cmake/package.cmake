@@ -102,10 +102,10 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "${MOCKCLOUD_PACKAGE_HOMEPAGE}")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # mockcloud_<version>_<arch>.deb
 # Depends: the shared libraries of mockcloud-server (dpkg-shlibdeps, from dpkg-dev), and adduser
-# for the postinst. find_package(mockcloud) also needs fmt's and SQLite's development files.
+# for the postinst. find_package(mockcloud) also needs fmt's, SQLite's and libpq's development files.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libfmt-dev, libsqlite3-dev, cmake, g++")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "libfmt-dev, libsqlite3-dev, libpq-dev, cmake, g++")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${_pkg}/postinst ${_pkg}/prerm ${_pkg}/postrm ${_pkg_out}/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

@@ -169,6 +169,14 @@ const StartupSetting startup_settings[] = {
        if (text.empty()) throw std::invalid_argument("expected a directory path");
        c.data_dir = std::string(text);
      }},
+    {"database_url",
+     "keep state in PostgreSQL, postgresql://user:password@host:port/db; one server per database "
+     "for now (default: memory only)",
+     [](std::string_view text, Config& c) {
+       if (!text.starts_with("postgresql://") && !text.starts_with("postgres://"))
+         throw std::invalid_argument("expected a URL like postgresql://user:password@host:5432/db");
+       c.database_url = std::string(text);
+     }},
     {"idle_timeout",
      "seconds a connection may idle, or take to send a request or read a response (default 30)",
      [](std::string_view text, Config& c) {
@@ -329,6 +337,11 @@ Config load_config(std::span<const std::string_view> args, const EnvLookup& env)
     values.insert_or_assign(name, Value{std::move(text), flag_of(name)});
   }
 
+  if (values.contains("data_dir") && values.contains("database_url"))
+    throw ConfigError(fmt::format(
+        "data_dir (from {}) and database_url (from {}) exclude each other: keep the state in "
+        "SQLite or in PostgreSQL, not both",
+        values.at("data_dir").source, values.at("database_url").source));
   for (const auto& s : startup_settings) {
     auto it = values.find(s.name);
     if (it == values.end()) continue;

@@ -23,8 +23,9 @@ struct Config {
   std::optional<std::uint64_t> seed;  // random when empty
   ClockMode clock = ClockMode::system;
   TimePoint virtual_start = VirtualClock::default_start();
-  Settings settings;     // the runtime settings the server starts (and resets) with
-  std::string data_dir;  // durable state lives here (SQLite); in memory only when empty
+  Settings settings;         // the runtime settings the server starts (and resets) with
+  std::string data_dir;      // durable state lives here (SQLite); in memory only when empty
+  std::string database_url;  // or in this PostgreSQL database (never both)
   log::Level log_level = log::Level::info;
   log::Format log_format = log::Format::text;
   std::string assets_dir;  // the /docs assets; the default when empty (see service.hpp)

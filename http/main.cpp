@@ -66,13 +66,14 @@ int main(int argc, char** argv) {
   if (!config.assets_dir.empty()) http::set_assets_dir(config.assets_dir);
   std::unique_ptr<ResourceManager> manager_ptr;
   try {
-    if (!config.data_dir.empty()) {
-      options.store = open_sqlite_store(config.data_dir);
-      options.wait_for_durability = false;  // sessions hold each response with after_durable()
-    }
+    if (!config.data_dir.empty()) options.store = open_sqlite_store(config.data_dir);
+    if (!config.database_url.empty()) options.store = open_postgres_store(config.database_url);
+    // Sessions hold each response with after_durable().
+    if (options.store) options.wait_for_durability = false;
     manager_ptr = std::make_unique<ResourceManager>(std::move(options), *clock);
   } catch (const std::exception& e) {
-    fmt::print(stderr, "mockcloud-server: data_dir: {}\n", e.what());
+    fmt::print(stderr, "mockcloud-server: {}: {}\n",
+               config.database_url.empty() ? "data_dir" : "database_url", e.what());
     return 2;
   }
   ResourceManager& manager = *manager_ptr;
@@ -84,10 +85,13 @@ int main(int argc, char** argv) {
                config.server.port, e.what());
     return 1;
   }
-  fmt::print("mockcloud-server listening on {} (seed {}, clock {}{}{}{})\n", server.url(),
+  fmt::print("mockcloud-server listening on {} (seed {}, clock {}{}{})\n", server.url(),
              manager.seed(), to_string(clock->mode()),
              config.server.dialect == http::WireDialect::original ? ", dialect original" : "",
-             config.data_dir.empty() ? "" : ", data dir ", config.data_dir);
+             !config.data_dir.empty() ? ", data dir " + config.data_dir
+             : !config.database_url.empty()
+                 ? ", database " + redact_database_url(config.database_url)
+                 : "");
   if (config.server.control_token.empty() && !http::is_loopback_host(config.server.host))
     fmt::print(stderr,
                "mockcloud-server: warning: listening on {} without --control-token: anyone who "

@@ -6,14 +6,12 @@
 #include <memory>
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
-#include <mutex>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "journal_writer.hpp"
 #include "mockcloud/store.hpp"
 
 namespace mockcloud {
@@ -136,7 +134,7 @@ int create_or_migrate(Db& db, const std::filesystem::path& file) {
   return static_cast<int>(version);
 }
 
-class SqliteStore final : public Store {
+class SqliteStore final : public GroupCommitStore {
  public:
   explicit SqliteStore(const std::filesystem::path& dir)
       : lock_(prepare_dir(dir)), db_(dir / "mockcloud.db") {
@@ -153,18 +151,17 @@ class SqliteStore final : public Store {
             fmt::format("{} is not a mockcloud database (not SQLite); refusing to touch it", file));
       throw StoreError(fmt::format("{}: {}", file, e.what()));
     }
-    last_ = durable_ =
-        static_cast<std::uint64_t>(db_.scalar("SELECT coalesce(max(seq), 0) FROM events"));
-    writer_ = std::thread([this] { write_loop(); });
+    insert_ =
+        db_.prepare("INSERT INTO events(seq, at, kind, body, wall_time) VALUES (?, ?, ?, ?, ?)");
+    truncate_ = db_.prepare("DELETE FROM events WHERE seq < ?");
+    start_writer(
+        static_cast<std::uint64_t>(db_.scalar("SELECT coalesce(max(seq), 0) FROM events")));
   }
 
   ~SqliteStore() override {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    writer_.join();
+    stop_writer();
+    sqlite3_finalize(insert_);
+    sqlite3_finalize(truncate_);
   }
 
   void replay(const std::function<void(const Record&)>& fn) override {
@@ -186,69 +183,24 @@ class SqliteStore final : public Store {
     if (rc != SQLITE_DONE) throw StoreError(db_.errmsg());
   }
 
-  std::uint64_t append(Record r) override {
-    std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(r));
-    const auto seq = ++last_;
-    wake_.notify_one();
-    return seq;
-  }
-
-  void wait_callbacks() override {
-    std::unique_lock lock(mutex_);
-    delivered_cv_.wait(lock, [&] { return waiters_.empty() && delivering_ == 0; });
-  }
-
-  void wait_durable(std::uint64_t seq) override {
-    std::unique_lock lock(mutex_);
-    durable_cv_.wait(lock, [&] { return durable_ >= seq || !failure_.empty(); });
-    if (durable_ < seq) throw StoreError(failure_);
-  }
-
-  std::uint64_t last_appended() const override {
-    std::lock_guard lock(mutex_);
-    return last_;
-  }
-
   int journal_format() const override { return schema_ >= 3 ? kJournalFormat : 1; }
 
   void rewrite(std::vector<Record> records) override {
-    // On open, before any append: the writer thread is idle, so this thread may use the file.
-    std::lock_guard lock(mutex_);
-    if (!queue_.empty() || last_ != durable_) throw StoreError("rewrite() after append()");
-    sqlite3_stmt* insert =
-        db_.prepare("INSERT INTO events(seq, at, kind, body, wall_time) VALUES (?, ?, ?, ?, ?)");
-    const auto wall = std::chrono::system_clock::now().time_since_epoch().count();
-    try {
-      db_.exec("BEGIN IMMEDIATE; DELETE FROM events;");
-      std::uint64_t seq = 0;
-      for (const auto& r : records)
-        bind_and_step(insert, ++seq, r, wall);
-      db_.exec("PRAGMA user_version = 3; COMMIT;");
-      last_ = durable_ = seq;
-      schema_ = kSqliteSchemaVersion;
-    } catch (const StoreError&) {
-      sqlite3_finalize(insert);
+    replace_all([&] {
+      const auto wall = std::chrono::system_clock::now().time_since_epoch().count();
       try {
-        db_.exec("ROLLBACK");
+        db_.exec("BEGIN IMMEDIATE; DELETE FROM events;");
+        std::uint64_t seq = 0;
+        for (const auto& r : records)
+          bind_and_step(insert_, ++seq, r, wall);
+        db_.exec("PRAGMA user_version = 3; COMMIT;");
+        schema_ = kSqliteSchemaVersion;
+        return seq;
       } catch (const StoreError&) {
+        rollback();
+        throw;
       }
-      throw;
-    }
-    sqlite3_finalize(insert);
-  }
-
-  void after_durable(std::function<void(bool)> callback) override {
-    bool ok;
-    {
-      std::lock_guard lock(mutex_);
-      if (durable_ < last_ && failure_.empty()) {
-        waiters_.push_back({last_, std::move(callback)});  // in seq order: appended under lock
-        return;
-      }
-      ok = failure_.empty();
-    }
-    callback(ok);
+    });
   }
 
  private:
@@ -260,75 +212,29 @@ class SqliteStore final : public Store {
     return dir;
   }
 
-  void write_loop() {
-    sqlite3_stmt* insert =
-        db_.prepare("INSERT INTO events(seq, at, kind, body, wall_time) VALUES (?, ?, ?, ?, ?)");
-    sqlite3_stmt* truncate = db_.prepare("DELETE FROM events WHERE seq < ?");
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-      if (queue_.empty() && stop_) break;
-      std::deque<Record> batch;
-      batch.swap(queue_);
-      std::uint64_t seq = durable_ + 1;
-      lock.unlock();
-      const auto wall = std::chrono::system_clock::now().time_since_epoch().count();
-      std::string error;
-      try {
-        db_.exec("BEGIN IMMEDIATE");
-        for (auto& r : batch) {
-          if (r.truncates) {
-            sqlite3_bind_int64(truncate, 1, static_cast<sqlite3_int64>(seq));
-            step(truncate);
-          }
-          bind_and_step(insert, seq++, r, wall);
+  void commit(const std::deque<Record>& batch, std::uint64_t seq) override {
+    const auto wall = std::chrono::system_clock::now().time_since_epoch().count();
+    try {
+      db_.exec("BEGIN IMMEDIATE");
+      for (const auto& r : batch) {
+        if (r.truncates) {
+          sqlite3_bind_int64(truncate_, 1, static_cast<sqlite3_int64>(seq));
+          step(truncate_);
         }
-        db_.exec("COMMIT");
-      } catch (const StoreError& e) {
-        error = fmt::format("writing the journal failed: {}", e.what());
-        try {
-          db_.exec("ROLLBACK");
-        } catch (const StoreError&) {
-        }
+        bind_and_step(insert_, seq++, r, wall);
       }
-      lock.lock();
-      if (error.empty())
-        durable_ = seq - 1;
-      else
-        failure_ = error;
-      durable_cv_.notify_all();
-      std::vector<Waiter> ready;
-      while (!waiters_.empty() && (waiters_.front().seq <= durable_ || !failure_.empty())) {
-        ready.push_back(std::move(waiters_.front()));
-        waiters_.pop_front();
-      }
-      if (!ready.empty()) {
-        const bool ok = failure_.empty();
-        ++delivering_;
-        lock.unlock();
-        for (auto& w : ready)
-          w.callback(ok);
-        ready.clear();  // what the callbacks hold goes before wait_callbacks() returns
-        lock.lock();
-        --delivering_;
-        delivered_cv_.notify_all();
-      }
+      db_.exec("COMMIT");
+    } catch (const StoreError&) {
+      rollback();
+      throw;
     }
-    std::deque<Waiter> left;  // only if the last batch failed
-    left.swap(waiters_);
-    const bool ok = failure_.empty();
-    const auto durable = durable_;
-    ++delivering_;
-    lock.unlock();
-    for (auto& w : left)
-      w.callback(ok && w.seq <= durable);
-    left.clear();
-    lock.lock();
-    --delivering_;
-    delivered_cv_.notify_all();
-    lock.unlock();
-    sqlite3_finalize(insert);
-    sqlite3_finalize(truncate);
+  }
+
+  void rollback() {
+    try {
+      db_.exec("ROLLBACK");
+    } catch (const StoreError&) {
+    }
   }
 
   void bind_and_step(sqlite3_stmt* insert, std::uint64_t seq, const Record& r, std::int64_t wall) {
@@ -350,20 +256,8 @@ class SqliteStore final : public Store {
   DirLock lock_;
   Db db_;
   int schema_ = kSqliteSchemaVersion;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_, durable_cv_;
-  std::deque<Record> queue_;
-  struct Waiter {
-    std::uint64_t seq;
-    std::function<void(bool)> callback;
-  };
-  std::deque<Waiter> waiters_;
-  std::condition_variable delivered_cv_;
-  int delivering_ = 0;  // batches of callbacks being run outside the lock
-  std::uint64_t last_ = 0, durable_ = 0;
-  std::string failure_;
-  bool stop_ = false;
-  std::thread writer_;
+  sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* truncate_ = nullptr;
 };
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mockcloud {
@@ -78,5 +79,19 @@ std::unique_ptr<Store> open_sqlite_store(const std::filesystem::path& dir);
 /// The schema version that open_sqlite_store writes; older ones are migrated on open.
 /// 3 holds a journal of outcomes (kJournalFormat 2); 1 and 2 held journals of commands.
 inline constexpr int kSqliteSchemaVersion = 3;
+
+/// A PostgreSQL database (`postgresql://user:password@host:port/db`, or any libpq connection
+/// string) holding the journal in two tables, mockcloud_meta and mockcloud_journal, created on
+/// first open, written in group commits. One server per database for now: the store holds a
+/// session advisory lock while open, and a second opener is refused. Throws StoreError when it
+/// cannot connect, on a database with tables that are not mockcloud's, or a newer schema.
+std::unique_ptr<Store> open_postgres_store(const std::string& url);
+
+/// The schema version that open_postgres_store writes (mockcloud_meta's schema_version).
+inline constexpr int kPostgresSchemaVersion = 1;
+
+/// `url` without its password (postgresql://user:secret@host/db → postgresql://user@host/db),
+/// fit for a log line or an error message.
+std::string redact_database_url(std::string_view url);
 
 }  // namespace mockcloud

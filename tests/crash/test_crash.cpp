@@ -11,6 +11,8 @@
 //                                    reporting the acknowledged resources as missing
 //   MOCKCLOUD_CRASH_KEEP=1           keep the temporary directory (data and server logs)
 //   MOCKCLOUD_CRASH_SERVER=PATH      run another mockcloud-server than the one built alongside
+//   MOCKCLOUD_CRASH_DATABASE_URL=URL keep the state in this PostgreSQL database (--database-url)
+//                                    instead of a directory (SIMULATE_LOSS then does not apply)
 #include <doctest/doctest.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -105,10 +107,21 @@ class Server {
   Server(const fs::path& data_dir, const fs::path& log, std::uint64_t seed) : log_(log) {
     const std::string binary =
         getenv_str("MOCKCLOUD_CRASH_SERVER").value_or(MOCKCLOUD_SERVER_BINARY);
-    std::vector<std::string> args{
-        binary,       "--host",          "127.0.0.1",         "--port", "0",
-        "--data-dir", data_dir.string(), "--clock",           "system", "--time-scale",
-        "0.001",      "--seed",          std::to_string(seed)};
+    // The state in PostgreSQL instead, when asked (tests/pg: the same rounds with --database-url).
+    const auto database_url = getenv_str("MOCKCLOUD_CRASH_DATABASE_URL");
+    std::vector<std::string> args{binary,
+                                  "--host",
+                                  "127.0.0.1",
+                                  "--port",
+                                  "0",
+                                  database_url ? "--database-url" : "--data-dir",
+                                  database_url.value_or(data_dir.string()),
+                                  "--clock",
+                                  "system",
+                                  "--time-scale",
+                                  "0.001",
+                                  "--seed",
+                                  std::to_string(seed)};
     std::vector<char*> argv;
     for (auto& a : args)
       argv.push_back(a.data());
@@ -116,9 +129,9 @@ class Server {
     // The environment minus the server's own settings (HOST, THREADS, VM_..., ...), which a CI
     // machine may happen to define.
     static constexpr std::string_view settings =
-        ",HOST,PORT,THREADS,SEED,CLOCK,DATA_DIR,IDLE_TIMEOUT,MAX_CONNECTIONS,MAX_HEADER_BYTES,"
-        "MAX_BODY_BYTES,MAX_JSON_DEPTH,VIRTUAL_START,WORKER_FAILURE_RATE,TIME_SCALE,LOG_LEVEL,"
-        "LOG_FORMAT,";
+        ",HOST,PORT,THREADS,SEED,CLOCK,DATA_DIR,DATABASE_URL,IDLE_TIMEOUT,MAX_CONNECTIONS,"
+        "MAX_HEADER_BYTES,MAX_BODY_BYTES,MAX_JSON_DEPTH,VIRTUAL_START,WORKER_FAILURE_RATE,"
+        "TIME_SCALE,LOG_LEVEL,LOG_FORMAT,";
     std::vector<char*> envp;
     for (char** e = environ; *e != nullptr; ++e) {
       const std::string_view var(*e);
@@ -775,6 +788,8 @@ TEST_CASE("SIGKILL mid-traffic, restart on the same --data-dir: nothing acknowle
   const int kill_rounds =
       std::clamp(std::stoi(getenv_str("MOCKCLOUD_CRASH_ROUNDS").value_or("5")), 1, 50);
   const bool simulate_loss = getenv_str("MOCKCLOUD_CRASH_SIMULATE_LOSS").has_value();
+  REQUIRE_MESSAGE(!(simulate_loss && getenv_str("MOCKCLOUD_CRASH_DATABASE_URL")),
+                  "MOCKCLOUD_CRASH_SIMULATE_LOSS works on a data directory only");
   const int rounds = kill_rounds + 1;
   const int quiet_round = std::min(3, rounds);  // the one that kills with nothing in flight
   std::printf(

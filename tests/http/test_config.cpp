@@ -79,6 +79,19 @@ TEST_CASE("bad values name the setting") {
   CHECK(error_of({"--port", "1"}).empty());
 }
 
+TEST_CASE("database_url: a PostgreSQL URL, from DATABASE_URL too, never with data_dir") {
+  CHECK(load({}).database_url.empty());
+  const std::string url = "postgresql://u:p@127.0.0.1:5432/db";
+  CHECK(load({"--database-url", url}).database_url == url);
+  CHECK(load({}, {{"DATABASE_URL", url}}).database_url == url);
+  CHECK(error_of({"--database-url", "mysql://x/y"}).find("database_url") != std::string::npos);
+  CHECK(error_of({"--database-url", url, "--data-dir", "/tmp/x"}) ==
+        "data_dir (from --data-dir) and database_url (from --database-url) exclude each other: "
+        "keep the state in SQLite or in PostgreSQL, not both");
+  CHECK(error_of({"--data-dir", "/tmp/x"}, {{"DATABASE_URL", url}})
+            .find("database_url (from DATABASE_URL)") != std::string::npos);
+}
+
 TEST_CASE("cors_origins: *, none or a list of origins") {
   using V = std::vector<std::string>;
   CHECK(load({}).server.cors_origins == V{"*"});

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <random>
@@ -35,6 +36,12 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
+};
+
+/// A store's records of one kind, the transactions that wrote them, and the most records in one
+/// of them (store_contract.hpp).
+struct CommitStats {
+  std::int64_t records = 0, commits = 0, largest = 0;
 };
 
 using namespace std::chrono_literals;
