@@ -87,22 +87,22 @@ void Core::open_store(std::shared_ptr<Store> store) {
     store_->rewrite(std::move(migrated));
   }
   std::unique_lock lock(mutex_);
-  if (replay_at_) {
-    last_recorded_at_ = *replay_at_;
-    // A virtual clock resumes where the journal left it.
-    if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && v->now() < *replay_at_)
-      v->advance_to(*replay_at_);
-  }
+  const std::optional<TimePoint> resume_at = replay_at_;
+  if (replay_at_) last_recorded_at_ = *replay_at_;
   replay_at_.reset();
   {
     std::lock_guard subs(subscribers_mutex_);
     events_changed();
   }
   if (empty) record(Reset{seed_, settings_, model_});
-  // Not under our lock: the clock calls its listeners under its own lock, and ours takes our lock.
+  // The clock, not under our lock: it runs timers and listeners under its own locks, and those
+  // take ours (a lock-order inversion otherwise, though nothing of ours is armed yet).
   lock.unlock();
-  if (auto* v = dynamic_cast<VirtualClock*>(&clock_))
+  if (auto* v = dynamic_cast<VirtualClock*>(&clock_)) {
+    // A virtual clock resumes where the journal left it.
+    if (resume_at && v->now() < *resume_at) v->advance_to(*resume_at);
     clock_listener_ = v->add_listener([this](TimePoint now) { clock_moved(now); });
+  }
   lock.lock();
   arm();  // operations in flight resume; a due time that passed fires at once, in due order
 }
