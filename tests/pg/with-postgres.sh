@@ -7,7 +7,12 @@
 # user and a database for the tests, exports
 #   MOCKCLOUD_TEST_DATABASE_URL=postgresql://mockcloud:<password>@127.0.0.1:<port>/mockcloud
 # (the user may create databases), runs COMMAND, then stops the cluster and removes the directory,
-# whatever happens; exits with COMMAND's exit code.
+# whatever happens; exits with COMMAND's exit code. Also exported, for tests that stop PostgreSQL
+# and start it again (on the same port and socket: the settings are in postgresql.conf):
+#   MOCKCLOUD_TEST_PG_CTL    a command prefix running pg_ctl as the cluster's owner
+#   MOCKCLOUD_TEST_PGDATA    the cluster's data directory
+# e.g. $MOCKCLOUD_TEST_PG_CTL -D "$MOCKCLOUD_TEST_PGDATA" -m fast -w stop, then
+#      $MOCKCLOUD_TEST_PG_CTL -D "$MOCKCLOUD_TEST_PGDATA" -l "$MOCKCLOUD_TEST_PGDATA/restart.log" -w start
 #   MOCKCLOUD_PG_BIN   where initdb and pg_ctl are (default /usr/lib/postgresql/15/bin)
 #   MOCKCLOUD_PG_KEEP=1  keep the directory (the server's log is in it)
 set -euo pipefail
@@ -64,9 +69,15 @@ password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
   cat "$dir/initdb.log" >&2
   exit 1
 }
-"${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 start \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=on -c synchronous_commit=on" \
-  >/dev/null || {
+# The settings go to postgresql.conf rather than pg_ctl -o, so that a restart keeps them.
+cat >>"$dir/data/postgresql.conf" <<EOF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$dir'
+fsync = on
+synchronous_commit = on
+EOF
+"${as_owner[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 start >/dev/null || {
   cat "$dir/postgres.log" >&2
   exit 1
 }
@@ -76,6 +87,8 @@ password=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 
 export MOCKCLOUD_TEST_DATABASE_URL="postgresql://mockcloud:$password@127.0.0.1:$port/mockcloud"
 export MOCKCLOUD_TEST_PG_SOCKET_DIR=$dir MOCKCLOUD_TEST_PG_PORT=$port
+MOCKCLOUD_TEST_PG_CTL=$(printf '%q ' "${as_owner[@]}" "$bin/pg_ctl")
+export MOCKCLOUD_TEST_PG_CTL=${MOCKCLOUD_TEST_PG_CTL% } MOCKCLOUD_TEST_PGDATA=$dir/data
 set +e
 "$@"
 rc=$?
