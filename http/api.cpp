@@ -81,6 +81,34 @@ std::string with_control_token(const std::string& document) {
   return json::serialize(doc);
 }
 
+/// The document of a server on a shared database (--database-url): while PostgreSQL cannot be
+/// reached, the API, the test control and /health answer 503 with Retry-After.
+std::string with_shared_database(const std::string& document) {
+  namespace json = boost::json;
+  json::value doc = json::parse(document);
+  auto& root = doc.as_object();
+  const bool has_health_schema =
+      root["components"].as_object()["schemas"].as_object().contains("Health");
+  for (auto& [path, operations] : root["paths"].as_object()) {
+    const bool health = path == "/health" && has_health_schema;
+    if (!path.starts_with("/api/v1") && !path.starts_with("/_mock") && !health) continue;
+    for (auto& [method, operation] : operations.as_object()) {
+      auto& responses = operation.as_object()["responses"].as_object();
+      if (responses.contains("503") && !health) continue;  // a documented one (faults)
+      const char* schema =
+          health ? "#/components/schemas/Health" : "#/components/schemas/ErrorDetail";
+      responses["503"] = json::object{
+          {"description", health ? "The database is unreachable: `database` says so, `detail` why"
+                                 : "The database is unreachable; retry after Retry-After seconds"},
+          {"headers",
+           {{"Retry-After", {{"schema", {{"type", "integer"}}}}},
+            {"X-Request-Id", {{"$ref", "#/components/headers/X-Request-Id"}}}}},
+          {"content", {{"application/json", {{"schema", {{"$ref", schema}}}}}}}};
+    }
+  }
+  return json::serialize(doc);
+}
+
 }  // namespace
 
 Api::Api(ResourceManager& manager, WireDialect dialect)
@@ -108,6 +136,7 @@ const std::string& Api::openapi_document() {
     openapi_ = dialect_ == WireDialect::original ? original::build_openapi_document(router_)
                                                  : build_openapi_document(router_);
     if (!control_token_.empty()) openapi_ = with_control_token(openapi_);
+    if (support_.shared()) openapi_ = with_shared_database(openapi_);
   });
   return openapi_;
 }
@@ -133,6 +162,23 @@ void Api::record_rejected(const Response& response, std::chrono::nanoseconds dur
 
 double Api::uptime_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - process_start).count();
+}
+
+void Api::unavailable(Response& response, std::string_view why) {
+  response.status = 503;
+  response.retry_after = 1;
+  write_detail(response.body, why);
+}
+
+void Api::store_failed(Response& response) {
+  const std::string why = support_.unavailable();
+  response.clear();
+  if (why.empty()) {
+    response.status = 500;
+    write_detail(response.body, "Internal Server Error");
+  } else {
+    unavailable(response, why);
+  }
 }
 
 void Api::error_response(Response& response, int status, std::string_view detail) {
@@ -192,6 +238,10 @@ void Api::handle(const Request& request, Response& response) {
     if (cors && request.method == "OPTIONS" && !request.cors_request_method.empty())
       preflighted = preflight(request, response);
     if (!preflighted) dispatch(request, response, route);
+  } catch (const StoreError& e) {
+    // A shared database that cannot be reached: the caller retries (nothing was changed).
+    response.clear();
+    unavailable(response, e.what());
   } catch (const std::exception& e) {
     response.clear();
     response.status = 500;

@@ -59,6 +59,11 @@ class Api {
   void clear_caches();
   /// A response the session makes itself (400, 413, ...): `{"detail": ...}`, a new request id.
   static void error_response(Response& response, int status, std::string_view detail);
+  /// 503 with Retry-After: the database is unreachable (`why` says so).
+  static void unavailable(Response& response, std::string_view why);
+  /// The response for a request whose change could not be made durable: 503 while the
+  /// database is unreachable, 500 otherwise.
+  void store_failed(Response& response);
   /// Real seconds since the process started.
   static double uptime_seconds();
 

@@ -40,6 +40,7 @@ struct Response {
   std::string location;                // Location, empty when absent
   std::string allow;                   // Allow (405), empty when absent
   std::string_view challenge;          // WWW-Authenticate (401), static storage; empty when none
+  int retry_after = 0;                 // Retry-After in seconds (503); 0: none
   std::optional<std::size_t> total;    // X-Total-Count
   std::chrono::milliseconds delay{0};  // injected latency before the response is sent
   // CORS, set by Api::handle for an allowed Origin, empty otherwise. The writer sends
@@ -60,6 +61,7 @@ struct Response {
     location.clear();
     allow.clear();
     challenge = {};
+    retry_after = 0;
     total.reset();
     delay = std::chrono::milliseconds{0};
     cors_origin.clear();

@@ -79,14 +79,17 @@ constexpr std::string_view schemas_json = R"json({
 },
 "Health": {
   "type": "object", "title": "Health", "additionalProperties": false,
-  "required": ["status", "version", "clock", "now", "uptime_s", "counts"],
+  "required": ["status", "version", "clock", "now", "uptime_s"],
   "properties": {
-    "status": {"type": "string", "enum": ["healthy"]},
+    "status": {"type": "string", "enum": ["healthy", "unhealthy"]},
     "version": {"type": "string"},
     "clock": {"type": "string", "enum": ["system", "virtual"]},
     "now": {"$ref": "#/components/schemas/Timestamp"},
     "uptime_s": {"type": "number", "minimum": 0, "description": "Real seconds since the process started"},
-    "counts": {"$ref": "#/components/schemas/Counts"}
+    "database": {"type": "string", "enum": ["connected", "unreachable"],
+                 "description": "With --database-url only: whether PostgreSQL answers"},
+    "counts": {"$ref": "#/components/schemas/Counts", "description": "When healthy"},
+    "detail": {"type": "string", "description": "When unhealthy: why"}
   }
 },
 "Reset": {

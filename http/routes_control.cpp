@@ -29,8 +29,19 @@ void write_counts(std::string& out, const Counts& c) {
 
 void health(Api& api, const Call&, Response& res) {
   auto& manager = api.manager();
+  // A shared database that cannot be reached: 503, for a load balancer to route around.
+  std::string problem = api.support().unavailable();
+  std::optional<Counts> counts;
+  if (problem.empty()) {
+    try {
+      counts = manager.counts();  // applies what the other servers wrote first
+    } catch (const StoreError& e) {
+      problem = e.what();
+    }
+  }
   auto& out = res.body;
-  out += "{\"status\":\"healthy\",\"version\":";
+  out += problem.empty() ? "{\"status\":\"healthy\"" : "{\"status\":\"unhealthy\"";
+  out += ",\"version\":";
   write_string(out, MOCKCLOUD_VERSION);
   out += ",\"clock\":";
   write_string(out, to_string(manager.clock().mode()));
@@ -38,8 +49,17 @@ void health(Api& api, const Call&, Response& res) {
   write_time(out, manager.clock().now());
   out += ",\"uptime_s\":";
   write_double(out, Api::uptime_seconds());
-  out += ",\"counts\":";
-  write_counts(out, manager.counts());
+  if (api.support().shared())
+    out += problem.empty() ? R"(,"database":"connected")" : R"(,"database":"unreachable")";
+  if (counts) {
+    out += ",\"counts\":";
+    write_counts(out, *counts);
+  } else {
+    out += ",\"detail\":";
+    write_string(out, problem);
+    res.status = 503;
+    res.retry_after = 1;
+  }
   out += '}';
 }
 
@@ -111,6 +131,7 @@ void invariants(Api& api, const Call&, Response& res) {
 }
 
 void get_clock(Api& api, const Call&, Response& res) {
+  api.support().refresh();  // another server may have moved it
   const auto& clock = api.manager().clock();
   res.body += "{\"mode\":";
   write_string(res.body, to_string(clock.mode()));
@@ -144,7 +165,7 @@ void advance_clock(Api& api, const Call& call, Response& res) {
     return respond_detail(res, 409,
                           "The clock is the system clock; start the server with --clock virtual "
                           "to advance it");
-  const std::size_t fired = clock->advance(seconds_to_duration(*seconds));
+  const std::size_t fired = api.support().advance_clock(*clock, seconds_to_duration(*seconds));
   res.body += "{\"now\":";
   write_time(res.body, clock->now());
   res.body += ",\"fired\":";

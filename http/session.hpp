@@ -236,7 +236,7 @@ class Session : public std::enable_shared_from_this<Session> {
         asio::post(self->socket_.get_executor(), [self, ok] {
           if (!ok) {
             const std::string request_id = self->response_.request_id;
-            Api::error_response(self->response_, 500, "Internal Server Error");
+            self->server_.api.store_failed(self->response_);
             self->response_.request_id = request_id;
           }
           self->respond();
@@ -301,6 +301,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!r.location.empty()) head_.append("Location: ").append(r.location).append("\r\n");
     if (!r.allow.empty()) head_.append("Allow: ").append(r.allow).append("\r\n");
     if (!r.challenge.empty()) head_.append("WWW-Authenticate: ").append(r.challenge).append("\r\n");
+    if (r.retry_after > 0) {
+      head_ += "Retry-After: ";
+      append_number(r.retry_after);
+      head_ += "\r\n";
+    }
     if (r.total) {
       head_ += "X-Total-Count: ";
       append_number(*r.total);

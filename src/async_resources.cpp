@@ -159,7 +159,7 @@ Result<Operation<typename RecordTraits<Record>::Snapshot>> Core::delete_async(st
   Task revoked;
   std::optional<Operation<Snapshot>> op;
   {
-    std::lock_guard lock(mutex_);
+    const auto lock = write_lock();
     const Slot slot = table<Record>().find(id);
     if (slot == kNone) return Error::not_found(fmt::format("{} {} not found", life.noun, id));
     Record& r = table<Record>()[slot];

@@ -27,7 +27,7 @@ std::string describe_model(const CloudModel& m) {
 
 void Core::reset(std::optional<std::uint64_t> seed) {
   {
-    std::lock_guard lock(mutex_);
+    const auto lock = write_lock();
     const Reset e{seed.value_or(seed_), initial_settings_, model_};
     apply(e);
     record(e);
@@ -71,7 +71,8 @@ void Core::reset_to(std::uint64_t seed, const Settings& settings) {
   status_counts_ = {};
   settings_ = settings;
   seed_ = seed;
-  if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && !replay_at_) v->rewind();
+  // A reset that another process made moves this one's clock back too.
+  if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && (!replay_at_ || following_)) v->rewind();
 }
 
 void Core::shutdown() {
@@ -94,6 +95,7 @@ void Core::shutdown() {
     events_changed();
   }
   settled_cv_.notify_all();
+  if (shared_) store_->follow(nullptr);  // returns once no call of the store into us runs
   if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && clock_listener_)
     v->remove_listener(clock_listener_);
   clock_.barrier();  // a completion already running on the clock's thread returns first
@@ -110,7 +112,7 @@ Settings Core::settings() const {
 }
 
 Result<Settings> Core::update_settings(const SettingsPatch& patch) {
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   Settings next = settings_;
   std::vector<FieldError> errors;
   for (const auto& [name, value] : patch.values) {
@@ -134,7 +136,7 @@ void Core::apply(const SettingsChanged& e) {
 
 Result<Fault> Core::add_fault(const FaultSpec& spec) {
   if (auto errors = validate(spec); !errors.empty()) return Error::invalid(std::move(errors));
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   Rng rng = keyed_rng(seed_, {"fault", {}, {}, faults_created_, "id"});
   Fault f;
   f.id = Uuid::from_rng(rng).to_string();
@@ -174,7 +176,7 @@ std::vector<Fault> Core::faults() const {
 }
 
 Result<Ok> Core::remove_fault(std::string_view id) {
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (it->fault.id == id) {
       const FaultRemoved e{it->fault.id};
@@ -192,7 +194,7 @@ void Core::apply(const FaultRemoved& e) {
 }
 
 void Core::clear_faults() {
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   if (faults_.empty()) return;
   const FaultsCleared e;
   apply(e);

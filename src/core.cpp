@@ -231,10 +231,32 @@ void Core::disarm() {
 }
 
 void Core::on_timer(std::uint64_t epoch) {
+  const InClockAction in_action;
+  if (shared_) {
+    // Only one process fires a real clock's timers; the others stay disarmed until their
+    // turn (wake_timers()). A stale timer does not ask for the journal's head.
+    std::lock_guard lock(mutex_);
+    if (epoch != epoch_ || closing_) return;
+    armed_at_.reset();
+    if (!fires_timers()) return;
+    while (!due_.empty() && !live_entry(due_.top()))
+      due_.pop();
+    if (due_.empty() || due_.top().eta > current_time()) return arm();
+  }
+  try {
+    fire(epoch);
+  } catch (const StoreError&) {
+    // The database is unreachable: wake_timers() fires what is due once it is back.
+    std::lock_guard lock(mutex_);
+    armed_at_.reset();
+  }
+}
+
+void Core::fire(std::uint64_t epoch) {
   Callbacks cbs;
   Task settled;
   {
-    std::lock_guard lock(mutex_);
+    const auto lock = write_lock();
     if (epoch != epoch_ || closing_) return;
     const CauseScope cause(*this, EventCause::timer);
     armed_at_.reset();  // this timer has fired
@@ -269,8 +291,11 @@ void Core::settle(Slot task, TaskState state, std::uint32_t error, TimePoint now
   t.finished_at = now;
   tasks_.status_changed(task);
   if (auto it = callbacks_.find(task); it != callbacks_.end()) {
-    for (auto& cb : it->second)
-      out.push_back(std::move(cb));
+    if (remote_settled_)
+      remote_settled_->emplace_back(task, std::move(it->second));
+    else
+      for (auto& cb : it->second)
+        out.push_back(std::move(cb));
     callbacks_.erase(it);
   }
 }

@@ -182,7 +182,17 @@ struct FaultRecord {
   std::uint64_t draws = 0;  // requests a route fault has seen
 };
 
-class Core : public std::enable_shared_from_this<Core> {
+/// Set while this thread runs a clock's action (a Core's timer): a public call made from
+/// there must not move a virtual clock again (its advance holds the clock).
+struct InClockAction {
+  InClockAction() { ++depth; }
+  ~InClockAction() { --depth; }
+  InClockAction(const InClockAction&) = delete;
+  InClockAction& operator=(const InClockAction&) = delete;
+  static inline thread_local int depth = 0;
+};
+
+class Core : public std::enable_shared_from_this<Core>, private JournalFollower {
  public:
   Core(ManagerOptions options, Clock& clock);
 
@@ -252,6 +262,17 @@ class Core : public std::enable_shared_from_this<Core> {
   }
   bool durable() const noexcept { return store_ != nullptr; }
 
+  // A journal shared with other processes (replication.cpp).
+  /// Applies what the other processes wrote and moves a virtual clock to where they left it:
+  /// before every public call. Throws StoreError when the database is unreachable.
+  void refresh() const;
+  /// Advances a virtual clock while holding the journal's head, so that what comes due is
+  /// completed here, once for the cloud.
+  std::size_t advance_clock(VirtualClock& clock, Duration d);
+  bool shared() const noexcept { return shared_; }
+  /// Why the store cannot be used now, or empty.
+  std::string unavailable() const { return store_ ? store_->unavailable() : std::string(); }
+
   // Events (events.cpp).
   Subscription subscribe(std::function<void(const Event&)> callback,
                          const SubscribeOptions& options);
@@ -272,6 +293,35 @@ class Core : public std::enable_shared_from_this<Core> {
   using Lock = std::unique_lock<std::mutex>;
   using Callbacks = std::vector<std::function<void(const Task&)>>;
 
+  // ---- a shared journal (replication.cpp) ----
+  /// mutex_, held for a change; with a shared store, also the journal's head (a turn), taken
+  /// first, with what the other processes wrote applied.
+  class WriteLock {
+   public:
+    WriteLock(Lock lock, Store* shared) : lock_(std::move(lock)), shared_(shared) {}
+    ~WriteLock() {
+      lock_.unlock();
+      if (shared_) shared_->end_write();
+    }
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+
+   private:
+    Lock lock_;
+    Store* shared_;
+  };
+  WriteLock write_lock();
+  // JournalFollower
+  std::uint64_t applied_seq() override;
+  void apply_remote(const std::vector<Numbered>& records) override;
+  void locked(const std::function<void()>& fn) override;
+  void diverged() override;
+  void wake_timers() override;
+  /// Moves a virtual clock to the time of the latest record the others wrote.
+  void sync_clock() const;
+  /// Whether this process fires the due timers now (see Store::timer_duty()).
+  bool fires_timers() const;
+
   /// The clock's time, or while replaying the journal, the time of the record being replayed.
   TimePoint current_time() const { return replay_at_ ? *replay_at_ : clock_.now(); }
 
@@ -285,11 +335,15 @@ class Core : public std::enable_shared_from_this<Core> {
   void append_record(std::string_view kind, std::string body, bool truncates);
   /// The virtual clock moved (its listener): journals the time, so a restart resumes there.
   void clock_moved(TimePoint now);
-  /// Replays one record of the current format: decodes it and applies it.
+  /// Replays one record of the current format: decodes it and applies it (under mutex_ for
+  /// replay_locked(), whose completions hand their callbacks to `cbs`).
   void replay(const Store::Record& r);
+  void replay_locked(const Store::Record& r, Callbacks& cbs);
   /// Replays one record of the command journal (format 1) through the public calls
   /// (journal_v1.cpp); the calls journal their outcomes, which replace the old records.
   void replay_v1(const Store::Record& r);
+  /// open_store() for a shared store (replication.cpp).
+  void open_shared();
 
   // ---- applying what was decided: the same code live and on replay ----
   void apply(const Reset& e);
@@ -449,6 +503,8 @@ class Core : public std::enable_shared_from_this<Core> {
   std::uint32_t intern_message(std::string_view m);
   /// The clock's timer: completes the earliest due task, then re-arms.
   void on_timer(std::uint64_t epoch);
+  /// Completes (or picks up) the earliest due task, under the write lock.
+  void fire(std::uint64_t epoch);
   /// Keeps one clock timer armed at the earliest pending due time (none when nothing pends).
   void arm();
   void disarm();
@@ -561,6 +617,14 @@ class Core : public std::enable_shared_from_this<Core> {
   std::vector<Store::Record>* migrated_ = nullptr;  // while migrating: the new journal
   std::optional<TimePoint> replay_at_;              // set while replaying
   TimePoint last_recorded_at_{};
+  // A shared store (Store::shared()).
+  bool shared_ = false;
+  bool following_ = false;         // applying the others' records: a reset rewinds the clock
+  std::uint64_t applied_seq_ = 0;  // the last record applied, ours or theirs
+  bool diverged_ = false;          // a commit failed: the journal is applied again from the start
+  TimePoint remote_at_{};          // the latest time in the others' records
+  // While applying the others' records: the tasks they settled that have callbacks here.
+  std::vector<std::pair<Slot, Callbacks>>* remote_settled_ = nullptr;
 
   // Events: recorded under mutex_ in the order the changes are applied, delivered outside it.
   bool events_on_ = false;  // a history or a subscriber, once constructed
@@ -583,7 +647,7 @@ Result<Operation<typename RecordTraits<Record>::Snapshot>> Core::create_async(co
   using Snapshot = typename RecordTraits<Record>::Snapshot;
   if (auto errors = validate(spec, model_); !errors.empty())
     return Error::invalid(std::move(errors));
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   const Slot env = envs_.find(spec.environment_id);
   if (env == kNone) return Error::not_found("Environment " + spec.environment_id + " not found");
   if (std::optional<Error> error = check(env)) return std::move(*error);

@@ -12,7 +12,7 @@ namespace mockcloud::detail {
 Result<Environment> Core::create_environment(const EnvironmentSpec& spec) {
   if (auto errors = validate(spec, model_); !errors.empty())
     return Error::invalid(std::move(errors));
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   const NameEntry& name = env_names_.entry({0, spec.name});
   if (name.live != kNone)
     return Error::conflict(fmt::format("Environment name '{}' already exists", spec.name));
@@ -59,7 +59,7 @@ Listing<Environment> Core::list_environments(const EnvironmentFilter& f, Page p)
 }
 
 Result<Ok> Core::delete_environment(std::string_view id) {
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   const Slot s = envs_.find(id);
   if (s == kNone) return Error::not_found(fmt::format("Environment {} not found", id));
   const EnvRecord& e = envs_[s];
@@ -92,7 +92,7 @@ void Core::apply(const EnvironmentDeleted& e) {
 Result<SecurityGroup> Core::create_security_group(const SecurityGroupSpec& spec) {
   if (auto errors = validate(spec, model_); !errors.empty())
     return Error::invalid(std::move(errors));
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   Slot env = kNone;
   if (model_.security_groups == Scope::environment) {
     env = envs_.find(spec.environment_id);
@@ -175,7 +175,7 @@ Listing<SecurityGroup> Core::list_security_groups(const SecurityGroupFilter& f, 
 }
 
 Result<Ok> Core::delete_security_group(std::string_view id) {
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   const Slot s = sgs_.find(id);
   if (s == kNone) return Error::not_found(fmt::format("Security group {} not found", id));
   const SgRecord& sg = sgs_[s];

@@ -78,6 +78,32 @@ void GroupCommitStore::deliver(std::unique_lock<std::mutex>& lock, std::deque<Wa
   delivered_cv_.notify_all();
 }
 
+void GroupCommitStore::batch_done(std::unique_lock<std::mutex>& lock, std::uint64_t last,
+                                  const std::string& error) {
+  if (error.empty())
+    durable_ = last;
+  else
+    failure_ = error;
+  durable_cv_.notify_all();
+  std::deque<Waiter> ready;
+  while (!waiters_.empty() && (waiters_.front().seq <= durable_ || !failure_.empty())) {
+    ready.push_back(std::move(waiters_.front()));
+    waiters_.pop_front();
+  }
+  if (!ready.empty()) {
+    const bool ok = failure_.empty();
+    deliver(lock, ready, [ok](const Waiter&) { return ok; });
+  }
+}
+
+void GroupCommitStore::deliver_rest(std::unique_lock<std::mutex>& lock) {
+  std::deque<Waiter> left;  // only if the last batch failed
+  left.swap(waiters_);
+  const bool ok = failure_.empty();
+  const auto durable = durable_;
+  deliver(lock, left, [&](const Waiter& w) { return ok && w.seq <= durable; });
+}
+
 void GroupCommitStore::write_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
@@ -94,26 +120,9 @@ void GroupCommitStore::write_loop() {
       error = fmt::format("writing the journal failed: {}", e.what());
     }
     lock.lock();
-    if (error.empty())
-      durable_ = first + batch.size() - 1;
-    else
-      failure_ = error;
-    durable_cv_.notify_all();
-    std::deque<Waiter> ready;
-    while (!waiters_.empty() && (waiters_.front().seq <= durable_ || !failure_.empty())) {
-      ready.push_back(std::move(waiters_.front()));
-      waiters_.pop_front();
-    }
-    if (!ready.empty()) {
-      const bool ok = failure_.empty();
-      deliver(lock, ready, [ok](const Waiter&) { return ok; });
-    }
+    batch_done(lock, first + batch.size() - 1, error);
   }
-  std::deque<Waiter> left;  // only if the last batch failed
-  left.swap(waiters_);
-  const bool ok = failure_.empty();
-  const auto durable = durable_;
-  deliver(lock, left, [&](const Waiter& w) { return ok && w.seq <= durable; });
+  deliver_rest(lock);
 }
 
 }  // namespace mockcloud

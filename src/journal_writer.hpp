@@ -38,12 +38,19 @@ class GroupCommitStore : public Store {
   /// being written: for rewrite(), on open. Throws StoreError after an append().
   void replace_all(const std::function<std::uint64_t()>& replace);
 
- private:
+  /// The writer thread's loop: commits what queues up until stop_writer(). A store may replace
+  /// it, keeping to what the members below mean.
+  virtual void write_loop();
+  /// After a batch (records `first`...`last`) was written, or failed with `error`: moves the
+  /// durable mark and runs the callbacks it settles. `lock` is held on entry and on return.
+  void batch_done(std::unique_lock<std::mutex>& lock, std::uint64_t last, const std::string& error);
+  /// At the end of write_loop(): runs the callbacks left (false past the durable mark).
+  void deliver_rest(std::unique_lock<std::mutex>& lock);
+
   struct Waiter {
     std::uint64_t seq;
     std::function<void(bool)> callback;
   };
-  void write_loop();
   /// Runs `ready` outside the lock (held by `lock` on entry and on return).
   void deliver(std::unique_lock<std::mutex>& lock, std::deque<Waiter>& ready,
                const std::function<bool(const Waiter&)>& ok);
@@ -54,7 +61,7 @@ class GroupCommitStore : public Store {
   std::deque<Waiter> waiters_;
   int delivering_ = 0;  // batches of callbacks being run outside the lock
   std::uint64_t last_ = 0, durable_ = 0;
-  std::string failure_;
+  std::string failure_;  // a failed write: every later one fails too (see batch_done)
   bool stop_ = false;
   std::thread writer_;
 };

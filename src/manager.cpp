@@ -9,15 +9,20 @@
 namespace mockcloud {
 
 namespace {
-// With a store, a call returns only once what it changed (or saw) is durable.
-template <class R>
-R synced(const detail::Core& core, R result) {
+// With a store, a call returns only once what it changed (or saw) is durable; with a shared
+// store, it first applies what the other processes wrote.
+template <class F>
+auto read(const detail::Core& core, F&& call) {
+  core.refresh();
+  auto result = call();
   core.sync();
   return result;
 }
 // A change: durable first, then its events handed to the subscribers, outside the lock.
-template <class R>
-R changed(detail::Core& core, R result) {
+template <class F>
+auto write(detail::Core& core, F&& call) {
+  core.refresh();
+  auto result = call();
   core.sync();
   core.deliver_events();
   return result;
@@ -38,102 +43,109 @@ ResourceManager::~ResourceManager() {
 }
 
 Result<Environment> ResourceManager::create_environment(const EnvironmentSpec& spec) {
-  return changed(*core_, core_->create_environment(spec));
+  return write(*core_, [&] { return core_->create_environment(spec); });
 }
 Result<Environment> ResourceManager::get_environment(std::string_view id) const {
-  return synced(*core_, core_->get_environment(id));
+  return read(*core_, [&] { return core_->get_environment(id); });
 }
 Listing<Environment> ResourceManager::list_environments(const EnvironmentFilter& f, Page p) const {
-  return synced(*core_, core_->list_environments(f, p));
+  return read(*core_, [&] { return core_->list_environments(f, p); });
 }
 Result<Ok> ResourceManager::delete_environment(std::string_view id) {
-  return changed(*core_, core_->delete_environment(id));
+  return write(*core_, [&] { return core_->delete_environment(id); });
 }
 
 Result<SecurityGroup> ResourceManager::create_security_group(const SecurityGroupSpec& spec) {
-  return changed(*core_, core_->create_security_group(spec));
+  return write(*core_, [&] { return core_->create_security_group(spec); });
 }
 Result<SecurityGroup> ResourceManager::get_security_group(std::string_view id) const {
-  return synced(*core_, core_->get_security_group(id));
+  return read(*core_, [&] { return core_->get_security_group(id); });
 }
 Listing<SecurityGroup> ResourceManager::list_security_groups(const SecurityGroupFilter& f,
                                                              Page p) const {
-  return synced(*core_, core_->list_security_groups(f, p));
+  return read(*core_, [&] { return core_->list_security_groups(f, p); });
 }
 Result<Ok> ResourceManager::delete_security_group(std::string_view id) {
-  return changed(*core_, core_->delete_security_group(id));
+  return write(*core_, [&] { return core_->delete_security_group(id); });
 }
 
 Result<Operation<Vm>> ResourceManager::create_vm(const VmSpec& spec) {
-  return changed(*core_, core_->create_vm(spec));
+  return write(*core_, [&] { return core_->create_vm(spec); });
 }
 Result<Vm> ResourceManager::get_vm(std::string_view id) const {
-  return synced(*core_, core_->get_vm(id));
+  return read(*core_, [&] { return core_->get_vm(id); });
 }
 Listing<Vm> ResourceManager::list_vms(const VmFilter& f, Page p) const {
-  return synced(*core_, core_->list_vms(f, p));
+  return read(*core_, [&] { return core_->list_vms(f, p); });
 }
 Result<Operation<Vm>> ResourceManager::delete_vm(std::string_view id) {
-  return changed(*core_, core_->delete_vm(id));
+  return write(*core_, [&] { return core_->delete_vm(id); });
 }
 
 Result<Operation<Volume>> ResourceManager::create_volume(const VolumeSpec& spec) {
-  return changed(*core_, core_->create_volume(spec));
+  return write(*core_, [&] { return core_->create_volume(spec); });
 }
 Result<Volume> ResourceManager::get_volume(std::string_view id) const {
-  return synced(*core_, core_->get_volume(id));
+  return read(*core_, [&] { return core_->get_volume(id); });
 }
 Listing<Volume> ResourceManager::list_volumes(const VolumeFilter& f, Page p) const {
-  return synced(*core_, core_->list_volumes(f, p));
+  return read(*core_, [&] { return core_->list_volumes(f, p); });
 }
 Result<Operation<Volume>> ResourceManager::delete_volume(std::string_view id) {
-  return changed(*core_, core_->delete_volume(id));
+  return write(*core_, [&] { return core_->delete_volume(id); });
 }
 Result<Volume> ResourceManager::attach_volume(std::string_view volume_id, std::string_view vm_id) {
-  return changed(*core_, core_->attach_volume(volume_id, vm_id));
+  return write(*core_, [&] { return core_->attach_volume(volume_id, vm_id); });
 }
 Result<Volume> ResourceManager::detach_volume(std::string_view volume_id) {
-  return changed(*core_, core_->detach_volume(volume_id));
+  return write(*core_, [&] { return core_->detach_volume(volume_id); });
 }
 
 Result<Task> ResourceManager::get_task(std::string_view id) const {
-  return synced(*core_, core_->get_task(id));
+  return read(*core_, [&] { return core_->get_task(id); });
 }
 Listing<Task> ResourceManager::list_tasks(const TaskFilter& f, Page p) const {
-  return synced(*core_, core_->list_tasks(f, p));
+  return read(*core_, [&] { return core_->list_tasks(f, p); });
 }
 
 void ResourceManager::reset(std::optional<std::uint64_t> seed) {
+  core_->refresh();
   core_->reset(seed);
   core_->sync();
   core_->deliver_events();
 }
 std::uint64_t ResourceManager::seed() const {
+  core_->refresh();
   return core_->seed();
 }
 Settings ResourceManager::settings() const {
+  core_->refresh();
   return core_->settings();
 }
 Result<Settings> ResourceManager::update_settings(const SettingsPatch& patch) {
-  return synced(*core_, core_->update_settings(patch));
+  return read(*core_, [&] { return core_->update_settings(patch); });
 }
 Result<Fault> ResourceManager::add_fault(const FaultSpec& spec) {
-  return synced(*core_, core_->add_fault(spec));
+  return read(*core_, [&] { return core_->add_fault(spec); });
 }
 std::vector<Fault> ResourceManager::faults() const {
+  core_->refresh();
   return core_->faults();
 }
 Result<Ok> ResourceManager::remove_fault(std::string_view id) {
-  return synced(*core_, core_->remove_fault(id));
+  return read(*core_, [&] { return core_->remove_fault(id); });
 }
 void ResourceManager::clear_faults() {
+  core_->refresh();
   core_->clear_faults();
   core_->sync();
 }
 Counts ResourceManager::counts() const {
+  core_->refresh();
   return core_->counts();
 }
 StatusCounts ResourceManager::status_counts() const {
+  core_->refresh();
   return core_->status_counts();
 }
 Clock& ResourceManager::clock() const noexcept {
@@ -157,6 +169,7 @@ EventsSince ResourceManager::recent_events(std::size_t max) const {
 }
 
 std::vector<Violation> ResourceManager::check_invariants() const {
+  core_->refresh();
   return core_->check_invariants();
 }
 
@@ -197,9 +210,9 @@ template <class T>
 T Operation<T>::get() const {
   wait();
   if constexpr (std::is_same_v<T, Vm>)
-    return synced(*core_, core_->get_vm(resource_.id).value());
+    return read(*core_, [&] { return core_->get_vm(resource_.id).value(); });
   else
-    return synced(*core_, core_->get_volume(resource_.id).value());
+    return read(*core_, [&] { return core_->get_volume(resource_.id).value(); });
 }
 
 template class Operation<Vm>;
@@ -220,6 +233,18 @@ bool ServerSupport::durable() const noexcept {
 }
 void ServerSupport::wait_callbacks() {
   core_->wait_callbacks();
+}
+bool ServerSupport::shared() const noexcept {
+  return core_->shared();
+}
+std::string ServerSupport::unavailable() const {
+  return core_->unavailable();
+}
+void ServerSupport::refresh() {
+  core_->refresh();
+}
+std::size_t ServerSupport::advance_clock(VirtualClock& clock, Duration d) {
+  return core_->advance_clock(clock, d);
 }
 
 }  // namespace mockcloud

@@ -36,7 +36,7 @@ void Core::append_record(std::string_view kind, std::string body, bool truncates
     if (truncates) migrated_->clear();
     migrated_->push_back(std::move(r));
   } else {
-    store_->append(std::move(r));
+    applied_seq_ = store_->append(std::move(r));
   }
 }
 
@@ -50,7 +50,7 @@ void Core::after_durable(std::function<void(bool)> callback) const {
 }
 
 void Core::clock_moved(TimePoint now) {
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   if (store_ && !closing_ && now != last_recorded_at_) record(ClockMoved{});
 }
 
@@ -58,6 +58,7 @@ void Core::clock_moved(TimePoint now) {
 
 void Core::open_store(std::shared_ptr<Store> store) {
   store_ = std::move(store);
+  if (store_->shared()) return open_shared();
   events_on_ = false;  // a replay emits nothing
   bool empty = true;
   std::uint64_t seq = 0;
@@ -108,9 +109,14 @@ void Core::open_store(std::shared_ptr<Store> store) {
 }
 
 void Core::replay(const Store::Record& rec) {
+  Callbacks none;  // nobody waits on a replayed change
+  std::lock_guard lock(mutex_);
+  replay_locked(rec, none);
+}
+
+void Core::replay_locked(const Store::Record& rec, Callbacks& cbs) {
   replay_at_ = TimePoint{Duration{rec.at}};
   Reader reader(rec.body);
-  Callbacks none;  // nobody waits on a replayed change
   bool applied = false;
   boost::mp11::mp_for_each<Events>([&](auto tag) {
     using Event = decltype(tag);
@@ -118,13 +124,13 @@ void Core::replay(const Store::Record& rec) {
     Event e;
     decode(reader, e);
     if (reader.remaining() != 0) throw StoreError("journal record is corrupt (trailing bytes)");
-    std::lock_guard lock(mutex_);
     if constexpr (std::is_same_v<Event, DeletionStarted> || std::is_same_v<Event, TaskCompleted>)
-      apply(e, none);
+      apply(e, cbs);
     else
       apply(e);
     applied = true;
   });
+  if (!applied) throw StoreError(fmt::format("journal record of an unknown kind \"{}\"", rec.kind));
 }
 
 }  // namespace mockcloud::detail

@@ -1,12 +1,19 @@
-// The PostgreSQL journal: the same table of records as SQLite's, in a database that one server
-// holds (a session advisory lock) and writes in group commits on one connection (libpq).
+// The PostgreSQL journal: the same table of records as SQLite's, shared by every process that
+// opens the database (Store::shared()). One process at a time holds the journal's head (a
+// session advisory lock) and writes group commits; the others wait for it in PostgreSQL, then
+// apply what it wrote before writing. libpq, synchronous, on the store's own threads: a writer
+// thread with its connection, and a reader connection for catching up before reads.
 #include <libpq-fe.h>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -40,10 +47,24 @@ std::string redact_database_url(std::string_view url) {
 
 namespace {
 
-// pg_try_advisory_lock's key: "MCLD" in the high half, the store's purpose (1: the one writer of
-// a database) in the low half.
-constexpr long long kWriterLockKey = (0x4d434c44LL << 32) | 1;
+// Advisory lock keys: "MCLD" in the high half, the purpose in the low half. (1 was the single
+// writer of the first version.)
+constexpr long long kLockClass = 0x4d434c44LL;
+constexpr long long kHeadLock = (kLockClass << 32) | 2;   // the process that writes now
+constexpr long long kTimerLock = (kLockClass << 32) | 3;  // the process that fires timers
 constexpr std::string_view kApplication = "mockcloud";
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+// The head goes back when nobody here has written for this long, or sooner when another
+// process waits for it (checked this often while writing).
+constexpr auto kIdleRelease = 20ms;
+constexpr auto kWaiterCheck = 5ms;
+// How often a process without the timer duty asks for it.
+constexpr auto kDutyPoll = 500ms;
+// Reconnecting: the first wait, doubled up to the last.
+constexpr auto kFirstBackoff = 50ms;
+constexpr auto kMaxBackoff = 2s;
 
 using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
 
@@ -55,7 +76,7 @@ std::string first_line(const char* text) {
 
 class Connection {
  public:
-  explicit Connection(const std::string& url) : conn_(PQconnectdb(url.c_str())) {
+  explicit Connection(const std::string& url) : conn_(connect(url)) {
     if (conn_ == nullptr) throw StoreError("cannot connect to PostgreSQL: out of memory");
     if (PQstatus(conn_) != CONNECTION_OK) {
       auto msg = fmt::format("cannot connect to database {}: {}", redact_database_url(url),
@@ -70,6 +91,7 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   PGconn* native() { return conn_; }
+  bool broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
   /// "database mockcloud on 127.0.0.1:5432", for messages.
   const std::string& where() const { return where_; }
 
@@ -96,9 +118,49 @@ class Connection {
   }
 
  private:
+  static PGconn* connect(const std::string& url) {
+    // The URL's own settings win over these defaults (expand_dbname: later ones override).
+    // A wait for the head gives up after lock_timeout and asks again, so that the writer
+    // thread notices a stop or a lost connection.
+    const char* keys[] = {"connect_timeout", "application_name", "options", "dbname", nullptr};
+    const char* values[] = {"5", "mockcloud", "-c lock_timeout=200ms", url.c_str(), nullptr};
+    return PQconnectdbParams(keys, values, /*expand_dbname*/ 1);
+  }
   PGconn* conn_;
   std::string where_;
 };
+
+/// The records after `seq`, oldest first, numbered.
+std::vector<JournalFollower::Numbered> read_after(Connection& db, std::uint64_t seq) {
+  const auto from = std::to_string(seq);
+  const char* values[] = {from.c_str()};
+  Result r(PQexecParams(db.native(),
+                        "SELECT seq, at, kind, body FROM mockcloud_journal WHERE seq > $1::int8"
+                        " ORDER BY seq",
+                        1, nullptr, values, nullptr, nullptr, /*binary results*/ 1),
+           &PQclear);
+  if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK)
+    throw StoreError(
+        fmt::format("reading the journal of {} failed: {}", db.where(),
+                    first_line(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(db.native()))));
+  auto int8 = [](const char* raw) {
+    std::uint64_t v = 0;
+    for (int b = 0; b < 8; ++b)  // network byte order
+      v = (v << 8) | static_cast<unsigned char>(raw[b]);
+    return v;
+  };
+  const int rows = PQntuples(r.get());
+  std::vector<JournalFollower::Numbered> out(static_cast<std::size_t>(rows));
+  for (int i = 0; i < rows; ++i) {
+    auto& n = out[static_cast<std::size_t>(i)];
+    n.seq = int8(PQgetvalue(r.get(), i, 0));
+    n.record.at = static_cast<std::int64_t>(int8(PQgetvalue(r.get(), i, 1)));
+    n.record.kind.assign(PQgetvalue(r.get(), i, 2), PQgetlength(r.get(), i, 2));
+    n.record.body.assign(PQgetvalue(r.get(), i, 3), PQgetlength(r.get(), i, 3));
+    n.record.truncates = n.record.kind == "reset";
+  }
+  return out;
+}
 
 /// Creates the schema in a database without tables, or checks the one there; returns its
 /// version. A database with other tables, or mockcloud's of a newer version, is left untouched.
@@ -156,40 +218,23 @@ int create_or_check(Connection& db) {
 
 class PostgresStore final : public GroupCommitStore {
  public:
-  explicit PostgresStore(const std::string& url) : db_(url) {
-    // The lock first: a second server is refused before it reads or creates anything.
-    if (db_.scalar(fmt::format("SELECT pg_try_advisory_lock({})", kWriterLockKey).c_str()) != "t")
-      throw StoreError(fmt::format(
-          "{} is in use by another mockcloud server (several servers on one database are not "
-          "supported yet)",
-          db_.where()));
-    create_or_check(db_);
-    start_writer(std::stoull(
-        db_.scalar("SELECT coalesce(max(seq), 0) FROM mockcloud_journal").value_or("0")));
+  explicit PostgresStore(const std::string& url)
+      : url_(url), db_(std::make_unique<Connection>(url)) {
+    create_or_check(*db_);
+    reader_ = std::make_unique<Connection>(url);
+    where_ = db_->where();
+    start_writer(head(*db_));
   }
 
-  ~PostgresStore() override { stop_writer(); }  // the connection's end releases the lock
+  ~PostgresStore() override { stop_writer(); }  // the connections' end releases the locks
+
+  bool shared() const noexcept override { return true; }
 
   void replay(const std::function<void(const Record&)>& fn) override {
-    // One query; the journal is read whole (as the manager holds all of it in memory anyway).
-    Result r(PQexecParams(raw(), "SELECT at, kind, body FROM mockcloud_journal ORDER BY seq", 0,
-                          nullptr, nullptr, nullptr, nullptr, /*binary results*/ 1),
-             &PQclear);
-    if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK)
-      throw StoreError(fmt::format("reading the journal of {} failed: {}", db_.where(),
-                                   first_line(PQresultErrorMessage(r.get()))));
-    const int rows = PQntuples(r.get());
-    for (int i = 0; i < rows; ++i) {
-      Record rec;
-      std::uint64_t at = 0;
-      const char* raw_at = PQgetvalue(r.get(), i, 0);
-      for (int b = 0; b < 8; ++b)  // int8 in network byte order
-        at = (at << 8) | static_cast<unsigned char>(raw_at[b]);
-      rec.at = static_cast<std::int64_t>(at);
-      rec.kind.assign(PQgetvalue(r.get(), i, 1), PQgetlength(r.get(), i, 1));
-      rec.body.assign(PQgetvalue(r.get(), i, 2), PQgetlength(r.get(), i, 2));
-      fn(rec);
-    }
+    // For a store used without a follower (the manager catches up instead).
+    std::lock_guard reading(reader_mutex_);
+    for (const auto& n : read_after(*reader_, 0))
+      fn(n.record);
   }
 
   void rewrite(std::vector<Record> records) override {
@@ -198,48 +243,426 @@ class PostgresStore final : public GroupCommitStore {
     replace_all([&] {
       const std::deque<Record> all(std::make_move_iterator(records.begin()),
                                    std::make_move_iterator(records.end()));
-      write(all, 1, /*replace*/ true);
+      write(*db_, all, 1, /*replace*/ true);
       return static_cast<std::uint64_t>(all.size());
     });
   }
 
+  void follow(JournalFollower* follower) override {
+    std::unique_lock lock(mutex_);
+    follower_ = follower;
+    if (!follower) follower_idle_.wait(lock, [&] { return follower_calls_ == 0; });
+  }
+
+  std::uint64_t begin_write() override {
+    std::unique_lock lock(mutex_);
+    if (!problem_.empty()) throw StoreError(problem_);
+    ++demand_;
+    wake_.notify_all();
+    turn_cv_.wait(lock, [&] { return owner_ || !problem_.empty() || stop_; });
+    if (!owner_) {
+      --demand_;
+      throw StoreError(problem_.empty() ? "the store is closing" : problem_);
+    }
+    return turn_;
+  }
+
+  bool holds(std::uint64_t turn) const override {
+    std::lock_guard lock(mutex_);
+    return owner_ && turn_ == turn;
+  }
+
+  void end_write() override {
+    std::lock_guard lock(mutex_);
+    --demand_;
+    last_write_ = Clock::now();
+    if (demand_ == 0) wake_.notify_all();
+  }
+
+  void catch_up() override {
+    const std::uint64_t arrival = catch_ups_started_.load();
+    std::lock_guard reading(reader_mutex_);
+    {
+      std::lock_guard lock(mutex_);
+      if (!problem_.empty()) throw StoreError(problem_);
+      if (owner_) return;  // nobody else writes meanwhile: the state here is the latest
+    }
+    // A catch-up that started after this call arrived has read what this one would.
+    if (catch_ups_done_ > arrival) return;
+    const std::uint64_t mine = ++catch_ups_started_;
+    Following f(*this);
+    if (!f) return;
+    std::vector<JournalFollower::Numbered> records;
+    try {
+      records = read_after(*reader_, f->applied_seq());
+    } catch (const StoreError& e) {
+      if (reader_->broken()) lost(e.what());
+      throw;
+    }
+    f->apply_remote(records);
+    catch_ups_done_ = mine;
+  }
+
+  bool timer_duty() const override {
+    std::lock_guard lock(mutex_);
+    return duty_;
+  }
+
+  std::string unavailable() const override {
+    std::lock_guard lock(mutex_);
+    return problem_;
+  }
+
  private:
-  PGconn* raw() { return db_.native(); }
+  /// A call to the follower, which follow(nullptr) waits out.
+  class Following {
+   public:
+    explicit Following(PostgresStore& s) : s_(s) {
+      std::lock_guard lock(s_.mutex_);
+      f_ = s_.follower_;
+      if (f_) ++s_.follower_calls_;
+    }
+    ~Following() {
+      if (!f_) return;
+      std::lock_guard lock(s_.mutex_);
+      if (--s_.follower_calls_ == 0) s_.follower_idle_.notify_all();
+    }
+    Following(const Following&) = delete;
+    Following& operator=(const Following&) = delete;
+    explicit operator bool() const { return f_ != nullptr; }
+    JournalFollower* operator->() const { return f_; }
+
+   private:
+    PostgresStore& s_;
+    JournalFollower* f_ = nullptr;
+  };
+
+  static std::uint64_t head(Connection& db) {
+    return std::stoull(
+        db.scalar("SELECT coalesce(max(seq), 0) FROM mockcloud_journal").value_or("0"));
+  }
 
   void commit(const std::deque<Record>& batch, std::uint64_t first_seq) override {
-    write(batch, first_seq, false);
+    write(*db_, batch, first_seq, false);
+  }
+
+  /// The database became unreachable: writes and reads fail with `why` until the writer
+  /// thread reconnects. mark_lost() with mutex_ held, lost() without.
+  void lost(const std::string& why) {
+    std::lock_guard lock(mutex_);
+    mark_lost(why);
+  }
+  void mark_lost(const std::string& why) {
+    if (problem_.empty())
+      problem_ = fmt::format("the database is unreachable ({}); retry shortly", why);
+    turn_cv_.notify_all();
+    wake_.notify_all();
+  }
+
+  void write_loop() override {
+    std::unique_lock lock(mutex_);
+    auto backoff = kFirstBackoff;
+    auto next_duty_poll = Clock::now();
+    for (;;) {
+      if (!problem_.empty() && !fatal_) {
+        if (owner_ || last_ != durable_) drop_turn(lock, problem_);
+        if (stop_) break;
+        if (reconnect(lock)) {
+          backoff = kFirstBackoff;
+          next_duty_poll = Clock::now();
+        } else {
+          wake_.wait_for(lock, backoff, [&] { return stop_; });
+          backoff =
+              std::min(backoff * 2, std::chrono::duration_cast<decltype(backoff)>(kMaxBackoff));
+        }
+        continue;
+      }
+      if (fatal_) {
+        if (stop_) break;
+        wake_.wait(lock, [&] { return stop_; });
+        continue;
+      }
+      if (!follower_) {
+        // Used as a plain journal (no manager follows it): commit what is queued.
+        if (owner_) {
+          release(lock);
+          continue;
+        }
+        if (!queue_.empty()) {
+          flush(lock);
+          continue;
+        }
+        if (stop_) break;
+        wake_.wait(lock, [&] { return stop_ || !queue_.empty() || follower_; });
+        continue;
+      }
+      if (owner_) {
+        if (!queue_.empty()) {
+          flush(lock);
+          continue;
+        }
+        const auto now = Clock::now();
+        const bool idle = demand_ == 0 && now - last_write_ >= kIdleRelease;
+        bool waited_for = false;
+        if (!stop_ && !idle && now - last_waiter_check_ >= kWaiterCheck) {
+          last_waiter_check_ = now;
+          waited_for = someone_waits(lock);
+          if (!problem_.empty()) continue;
+        }
+        if (stop_ || idle || waited_for) {
+          release(lock);
+          if (waited_for) pause_until_ = Clock::now() + 1ms;  // the waiter goes first
+          continue;
+        }
+        wake_.wait_for(lock, kWaiterCheck, [&] { return stop_ || !queue_.empty(); });
+        continue;
+      }
+      if (stop_) break;
+      const auto now = Clock::now();
+      if (!duty_ && now >= next_duty_poll) {
+        next_duty_poll = now + kDutyPoll;
+        poll_duty(lock);
+        continue;
+      }
+      if (demand_ > 0 && now >= pause_until_) {
+        acquire(lock);
+        continue;
+      }
+      const auto until =
+          demand_ > 0 ? pause_until_ : (duty_ ? Clock::time_point::max() : next_duty_poll);
+      if (until == Clock::time_point::max())
+        wake_.wait(lock, [&] { return stop_ || demand_ > 0 || !problem_.empty(); });
+      else
+        wake_.wait_until(lock, until, [&] {
+          return stop_ || (demand_ > 0 && Clock::now() >= pause_until_) || !problem_.empty();
+        });
+    }
+    if (owner_) release(lock);
+    deliver_rest(lock);
+  }
+
+  /// Writes what is queued (as the owner of the head, or of a journal nobody follows).
+  void flush(std::unique_lock<std::mutex>& lock) {
+    std::deque<Record> batch;
+    batch.swap(queue_);
+    const std::uint64_t first = durable_ + 1;
+    lock.unlock();
+    std::string error;
+    try {
+      commit(batch, first);
+    } catch (const StoreError& e) {
+      error = fmt::format("writing the journal failed: {}", e.what());
+    }
+    lock.lock();
+    if (error.empty()) return batch_done(lock, first + batch.size() - 1, error);
+    if (!follower_) {
+      // A plain journal fails for good, as the SQLite store does.
+      fatal_ = true;
+      problem_ = error;
+      return batch_done(lock, durable_, error);
+    }
+    // Nothing of this batch, nor of what queued behind it, is in the database, while the
+    // manager applied all of it: it applies the journal again once reconnected.
+    mark_lost(error);
+    drop_turn(lock, error);
+  }
+
+  /// After a failure as the owner: the turn and what it queued are gone.
+  void drop_turn(std::unique_lock<std::mutex>& lock, const std::string& error) {
+    const bool had_turn = owner_ || last_ != durable_;
+    owner_ = false;
+    duty_ = false;
+    queue_.clear();
+    batch_done(lock, durable_, error);  // every waiter: false
+    last_ = durable_;
+    if (!had_turn) return;
+    lock.unlock();
+    {
+      Following f(*this);
+      if (f) f->diverged();
+    }
+    lock.lock();
+  }
+
+  /// Takes the head: waits for it in PostgreSQL (lock_timeout bounds each wait), then applies
+  /// what the others wrote.
+  void acquire(std::unique_lock<std::mutex>& lock) {
+    lock.unlock();
+    std::string error;
+    bool got = false;
+    std::uint64_t last = 0;
+    try {
+      db_->exec(fmt::format("SELECT pg_advisory_lock({})", kHeadLock).c_str());
+      got = true;
+      check_schema();
+      Following f(*this);
+      if (f) f->apply_remote(read_after(*db_, f->applied_seq()));
+      last = head(*db_);
+    } catch (const StoreError& e) {
+      error = e.what();
+    }
+    lock.lock();
+    if (!error.empty()) {
+      if (db_->broken()) return mark_lost(error);
+      if (!got) return;  // lock_timeout: the loop asks again
+      // A newer schema, or a record this version cannot apply: give the head back, for good.
+      lock.unlock();
+      unlock_head();
+      lock.lock();
+      problem_ = fmt::format("cannot follow the shared journal: {}", error);
+      fatal_ = true;
+      turn_cv_.notify_all();
+      return;
+    }
+    owner_ = true;
+    ++turn_;
+    last_ = durable_ = last;
+    last_write_ = last_waiter_check_ = Clock::now();
+    turn_cv_.notify_all();
+  }
+
+  /// Gives the head back: no append after the manager's lock is taken here; what was queued
+  /// before is written first.
+  void release(std::unique_lock<std::mutex>& lock) {
+    lock.unlock();
+    {
+      Following f(*this);
+      auto close = [&] {
+        std::lock_guard inner(mutex_);
+        owner_ = false;
+      };
+      if (f)
+        f->locked(close);
+      else
+        close();
+    }
+    lock.lock();
+    if (!queue_.empty()) flush(lock);
+    if (!problem_.empty()) return;
+    lock.unlock();
+    unlock_head();
+    lock.lock();
+  }
+
+  void unlock_head() {
+    try {
+      db_->exec(fmt::format("SELECT pg_advisory_unlock({})", kHeadLock).c_str());
+    } catch (const StoreError&) {
+      // the connection is gone, and the lock with it
+    }
+  }
+
+  /// Whether another process waits for the head.
+  bool someone_waits(std::unique_lock<std::mutex>& lock) {
+    lock.unlock();
+    bool waits = false;
+    try {
+      waits = db_->scalar(fmt::format("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
+                                      "'advisory' AND NOT granted AND classid = {} AND objid = {})",
+                                      kLockClass, kHeadLock & 0xffffffffLL)
+                              .c_str()) == "t";
+    } catch (const StoreError& e) {
+      lock.lock();
+      mark_lost(e.what());
+      drop_turn(lock, e.what());
+      return false;
+    }
+    lock.lock();
+    return waits;
+  }
+
+  void poll_duty(std::unique_lock<std::mutex>& lock) {
+    lock.unlock();
+    bool got = false;
+    try {
+      got = db_->scalar(fmt::format("SELECT pg_try_advisory_lock({})", kTimerLock).c_str()) == "t";
+    } catch (const StoreError& e) {
+      lock.lock();
+      if (db_->broken()) mark_lost(e.what());
+      return;
+    }
+    lock.lock();
+    if (!got) return;
+    duty_ = true;
+    lock.unlock();
+    {
+      Following f(*this);
+      if (f) f->wake_timers();
+    }
+    lock.lock();
+  }
+
+  /// A newer server migrated the schema: this one stops writing (two versions never write the
+  /// same database at once).
+  void check_schema() {
+    const auto text = db_->scalar("SELECT value FROM mockcloud_meta WHERE key = 'schema_version'");
+    if (text != std::to_string(kPostgresSchemaVersion))
+      throw StoreError(fmt::format("{} now has schema version {}, and this server writes {}",
+                                   where_, text.value_or("(none)"), kPostgresSchemaVersion));
+  }
+
+  /// Connects again, both connections; true once done.
+  bool reconnect(std::unique_lock<std::mutex>& lock) {
+    lock.unlock();
+    std::unique_ptr<Connection> db, reader;
+    try {
+      db = std::make_unique<Connection>(url_);
+      reader = std::make_unique<Connection>(url_);
+    } catch (const StoreError&) {
+      lock.lock();
+      return false;
+    }
+    {
+      std::lock_guard reading(reader_mutex_);
+      reader_ = std::move(reader);
+    }
+    lock.lock();
+    db_ = std::move(db);
+    problem_.clear();
+    failure_.clear();
+    owner_ = duty_ = false;
+    queue_.clear();
+    last_ = durable_;
+    lock.unlock();
+    {
+      Following f(*this);
+      if (f) f->wake_timers();  // a virtual clock's timers fire again; a real one's with the duty
+    }
+    lock.lock();
+    return true;
   }
 
   /// One transaction: the records of `batch` from `first_seq` on (after deleting every record
   /// when `replace`), in multi-row INSERTs of binary parameters.
-  void write(const std::deque<Record>& batch, std::uint64_t first_seq, bool replace) {
+  static void write(Connection& db, const std::deque<Record>& batch, std::uint64_t first_seq,
+                    bool replace) {
     // A record that truncates drops all before it, those of this batch too: start at the last.
     std::size_t from = 0;
     for (std::size_t i = 0; i < batch.size(); ++i)
       if (batch[i].truncates) from = i;
     const bool truncate = !batch.empty() && batch[from].truncates;
     try {
-      db_.exec("BEGIN");
+      db.exec("BEGIN");
       if (replace) {
-        db_.exec("DELETE FROM mockcloud_journal");
+        db.exec("DELETE FROM mockcloud_journal");
       } else if (truncate) {
         const auto keep = std::to_string(first_seq + from);
         const char* values[] = {keep.c_str()};
-        db_.exec("DELETE FROM mockcloud_journal WHERE seq < $1", values);
+        db.exec("DELETE FROM mockcloud_journal WHERE seq < $1", values);
       }
       for (std::size_t i = from; i < batch.size(); i += kRowsPerInsert)
-        insert(batch, i, std::min(batch.size(), i + kRowsPerInsert), first_seq);
-      db_.exec("COMMIT");
+        insert(db, batch, i, std::min(batch.size(), i + kRowsPerInsert), first_seq);
+      db.exec("COMMIT");
     } catch (const StoreError& e) {
-      db_.rollback();
-      throw StoreError(fmt::format("{}: {}", db_.where(), e.what()));
+      db.rollback();
+      throw StoreError(fmt::format("{}: {}", db.where(), e.what()));
     }
   }
 
   /// INSERTs records [begin, end) of `batch`: seq and at as int8, kind as text, body as bytea,
   /// all binary parameters.
-  void insert(const std::deque<Record>& batch, std::size_t begin, std::size_t end,
-              std::uint64_t first_seq) {
+  static void insert(Connection& db, const std::deque<Record>& batch, std::size_t begin,
+                     std::size_t end, std::uint64_t first_seq) {
     std::string sql = "INSERT INTO mockcloud_journal(seq, at, kind, body) VALUES ";
     const std::size_t n = end - begin;
     std::vector<std::array<char, 16>> ints(n);  // seq, at in network byte order
@@ -263,13 +686,33 @@ class PostgresStore final : public GroupCommitStore {
       lengths.insert(lengths.end(),
                      {8, 8, static_cast<int>(r.kind.size()), static_cast<int>(r.body.size())});
     }
-    db_.exec(sql.c_str(), values, lengths, formats);
+    db.exec(sql.c_str(), values, lengths, formats);
   }
 
   // 4 parameters a row; PostgreSQL takes at most 65535 parameters a statement.
   static constexpr std::size_t kRowsPerInsert = 1000;
 
-  Connection db_;
+  const std::string url_;
+  std::string where_;
+  // The writer thread's connection (which holds the locks), replaced on reconnecting (under
+  // mutex_, by the writer thread, which alone uses it).
+  std::unique_ptr<Connection> db_;
+  std::mutex reader_mutex_;  // before mutex_; guards reader_ and the catch-up counters
+  std::unique_ptr<Connection> reader_;
+  std::atomic<std::uint64_t> catch_ups_started_{0};
+  std::uint64_t catch_ups_done_ = 0;
+  // Under mutex_ (GroupCommitStore's).
+  JournalFollower* follower_ = nullptr;
+  int follower_calls_ = 0;
+  std::condition_variable follower_idle_;
+  std::condition_variable turn_cv_;  // owner_ or problem_ changed
+  bool owner_ = false;               // this process holds the head
+  bool duty_ = false;                // this process fires the real clock's timers
+  std::uint64_t turn_ = 0;
+  int demand_ = 0;  // callers between begin_write() and end_write()
+  Clock::time_point last_write_{}, last_waiter_check_{}, pause_until_{};
+  std::string problem_;  // why the store cannot be used now
+  bool fatal_ = false;   // ... and will not be again (a newer schema, an unreadable record)
 };
 
 }  // namespace

@@ -69,7 +69,7 @@ std::optional<Error> Core::deletion_blocked(const VolumeRecord& v) const {
 }
 
 Result<Volume> Core::attach_volume(std::string_view volume_id, std::string_view vm_id) {
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   const Slot vs = volumes_.find(volume_id);
   if (vs == kNone) return Error::not_found(fmt::format("Volume {} not found", volume_id));
   const Slot ms = vms_.find(vm_id);
@@ -110,7 +110,7 @@ void Core::apply(const VolumeAttached& e) {
 }
 
 Result<Volume> Core::detach_volume(std::string_view volume_id) {
-  std::lock_guard lock(mutex_);
+  const auto lock = write_lock();
   const Slot vs = volumes_.find(volume_id);
   if (vs == kNone) return Error::not_found(fmt::format("Volume {} not found", volume_id));
   const VolumeRecord& v = volumes_[vs];

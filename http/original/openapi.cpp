@@ -163,7 +163,8 @@ constexpr std::string_view extra_schemas = R"json({
 },
 "DatabaseHealth": {
   "type": "object", "title": "DatabaseHealth", "additionalProperties": false, "required": ["status", "database"],
-  "properties": {"status": {"type": "string", "enum": ["healthy"]}, "database": {"type": "string", "enum": ["connected"]}}
+  "properties": {"status": {"type": "string", "enum": ["healthy", "unhealthy"]}, "database": {"type": "string",
+                 "description": "\"connected\", or why the database cannot be reached"}}
 }
 })json";
 

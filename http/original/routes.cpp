@@ -224,9 +224,23 @@ void health(Api&, const Call&, Response& res) {
 }
 
 void health_db(Api& api, const Call&, Response& res) {
-  (void)api;
   res.status = 200;
-  res.body = R"({"status":"healthy","database":"connected"})";
+  std::string problem = api.support().unavailable();
+  if (problem.empty() && api.support().shared()) {
+    try {
+      api.support().refresh();
+    } catch (const StoreError& e) {
+      problem = e.what();
+    }
+  }
+  if (problem.empty()) {
+    res.body = R"({"status":"healthy","database":"connected"})";
+    return;
+  }
+  // As the original: 200, with the error in place of "connected".
+  res.body = R"({"status":"unhealthy","database":)";
+  write_string(res.body, problem);
+  res.body += '}';
 }
 
 // ---- documentation of the routes ----
@@ -309,7 +323,10 @@ constexpr Reply get_task_replies[] = {{200, "Task", "The task"},
 
 constexpr Reply root_replies[] = {{200, "Root", "The service"}};
 constexpr Reply health_replies[] = {{200, "HealthStatus", "Serving"}};
-constexpr Reply health_db_replies[] = {{200, "DatabaseHealth", "The store is reachable"}};
+constexpr Reply health_db_replies[] = {
+    {200, "DatabaseHealth",
+     "Whether the store is reachable: `connected`, or `unhealthy` with the error (as the "
+     "original)"}};
 
 constexpr QueryParam skip{"skip", R"({"type":"integer","default":0,"title":"Skip"})",
                           "How many to skip (at least 0)"};

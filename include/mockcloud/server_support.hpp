@@ -8,7 +8,10 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+
+#include "mockcloud/clock.hpp"
 
 namespace mockcloud {
 
@@ -37,6 +40,18 @@ class ServerSupport {
   /// Returns once every after_durable() callback given so far has run and been released: a
   /// server calls it when it stops, before what those callbacks hold goes away.
   void wait_callbacks();
+
+  // A store shared by several servers (Store::shared()).
+  /// True when the manager's store is shared (PostgreSQL).
+  bool shared() const noexcept;
+  /// Why the store cannot be used now (its database is unreachable), or empty.
+  std::string unavailable() const;
+  /// Applies what the other servers wrote and moves a virtual clock to where they left it.
+  /// Throws StoreError when the database is unreachable.
+  void refresh();
+  /// Advances the manager's virtual clock by `d`, firing what comes due; with a shared store,
+  /// for the whole cloud (the other servers follow). Returns how many timers fired.
+  std::size_t advance_clock(VirtualClock& clock, Duration d);
 
  private:
   std::shared_ptr<detail::Core> core_;

@@ -35,6 +35,8 @@ class StoreError : public std::runtime_error {
 /// outcomes. A journal of format 1 is migrated when opened.
 inline constexpr int kJournalFormat = 2;
 
+class JournalFollower;
+
 class Store {
  public:
   struct Record {
@@ -69,6 +71,59 @@ class Store {
     (void)records;
     throw StoreError("this store cannot migrate an older journal");
   }
+
+  // ---- a journal that several processes write (PostgreSQL) ----
+  // The journal's order is the cloud's order. A process writes only while it holds the
+  // journal's head (a turn), after applying every record the others wrote before; it reads
+  // after applying what they committed. A store that only one process uses keeps the defaults.
+
+  /// Whether other processes may write this journal.
+  virtual bool shared() const noexcept { return false; }
+  /// The manager that applies what the others write; set once, after replay(), and cleared
+  /// (nullptr) before the manager goes away.
+  virtual void follow(JournalFollower* follower) { (void)follower; }
+  /// Returns once this process holds the head, every record the others wrote applied: a turn,
+  /// whose number it returns. Pair with end_write(). Throws StoreError when the database is
+  /// unreachable.
+  virtual std::uint64_t begin_write() { return 0; }
+  /// Whether turn `turn` still holds; called under the manager's lock, which ending a turn takes.
+  virtual bool holds(std::uint64_t turn) const {
+    (void)turn;
+    return true;
+  }
+  virtual void end_write() {}
+  /// Applies what the others committed since the last call (nothing while this process holds
+  /// the head). Throws StoreError when the database is unreachable.
+  virtual void catch_up() {}
+  /// Whether this process fires the timers of a real clock: one process of the cloud at a time
+  /// does (a virtual clock's timers fire in the process that advances it).
+  virtual bool timer_duty() const { return true; }
+  /// Why the store cannot be used now (the database is unreachable), or empty.
+  virtual std::string unavailable() const { return {}; }
+};
+
+/// What a manager gives a store that several processes share (Store::shared()), so that the
+/// store can hand it what the other processes wrote.
+class JournalFollower {
+ public:
+  virtual ~JournalFollower() = default;
+  /// The sequence number of the last record applied.
+  virtual std::uint64_t applied_seq() = 0;
+  struct Numbered {
+    std::uint64_t seq = 0;
+    Store::Record record;
+  };
+  /// Applies records that other processes wrote, in seq order, skipping those already applied.
+  /// Throws StoreError on a record it cannot apply.
+  virtual void apply_remote(const std::vector<Numbered>& records) = 0;
+  /// Runs `fn` under the manager's lock: while it runs, nothing is appended.
+  virtual void locked(const std::function<void()>& fn) = 0;
+  /// The journal lost records this process had applied (a commit failed): the manager applies
+  /// the whole journal again before its next read or write.
+  virtual void diverged() = 0;
+  /// Fire what is due: this process took the timer duty (Store::timer_duty()), or the
+  /// database is reachable again.
+  virtual void wake_timers() = 0;
 };
 
 /// A SQLite database `mockcloud.db` in `dir` (created if missing), in WAL mode, with group
@@ -82,9 +137,9 @@ inline constexpr int kSqliteSchemaVersion = 3;
 
 /// A PostgreSQL database (`postgresql://user:password@host:port/db`, or any libpq connection
 /// string) holding the journal in two tables, mockcloud_meta and mockcloud_journal, created on
-/// first open, written in group commits. One server per database for now: the store holds a
-/// session advisory lock while open, and a second opener is refused. Throws StoreError when it
-/// cannot connect, on a database with tables that are not mockcloud's, or a newer schema.
+/// first open, written in group commits. Any number of processes may open the same database:
+/// they are one cloud (see the shared-journal calls of Store). Throws StoreError when it cannot
+/// connect, on a database with tables that are not mockcloud's, or a newer schema.
 std::unique_ptr<Store> open_postgres_store(const std::string& url);
 
 /// The schema version that open_postgres_store writes (mockcloud_meta's schema_version).

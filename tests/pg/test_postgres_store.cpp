@@ -1,7 +1,8 @@
 // The PostgreSQL store, against the server that tests/pg/with-postgres.sh starts
 // (MOCKCLOUD_TEST_DATABASE_URL): what every store must do (store_contract.hpp), each case in a
 // database of its own, and what is PostgreSQL's own: the schema and its version, foreign tables
-// left alone, one server per database, a lost connection reported, not crashed on.
+// left alone, a lost connection reported, not crashed on. Several managers on one database:
+// test_replicas.cpp.
 #include <doctest/doctest.h>
 #include <libpq-fe.h>
 
@@ -14,75 +15,13 @@
 #include <vector>
 
 #include "mockcloud/store.hpp"
+#include "pg_support.hpp"
 #include "test_support.hpp"
 
 using namespace mockcloud;
 
 namespace {
-
-std::string test_url() {
-  const char* url = std::getenv("MOCKCLOUD_TEST_DATABASE_URL");
-  if (url == nullptr || *url == '\0')
-    FAIL("MOCKCLOUD_TEST_DATABASE_URL is not set: run this through tests/pg/with-postgres.sh");
-  return url ? url : "";
-}
-
-/// `url` with its database name replaced (the URLs of with-postgres.sh have no query string).
-std::string with_database(const std::string& url, const std::string& db) {
-  return url.substr(0, url.rfind('/') + 1) + db;
-}
-
-/// A plain libpq connection for the tests' own looks at a database.
-class Sql {
- public:
-  explicit Sql(const std::string& url) : conn_(PQconnectdb(url.c_str()), &PQfinish) {
-    REQUIRE_MESSAGE(PQstatus(conn_.get()) == CONNECTION_OK,
-                    std::string(PQerrorMessage(conn_.get())));
-  }
-  /// Runs `sql`; the first column of the first row, if any.
-  std::optional<std::string> run(const std::string& sql) {
-    std::unique_ptr<PGresult, decltype(&PQclear)> r(PQexec(conn_.get(), sql.c_str()), &PQclear);
-    const auto status = PQresultStatus(r.get());
-    REQUIRE_MESSAGE((status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK),
-                    (sql + ": " + PQresultErrorMessage(r.get())));
-    if (PQntuples(r.get()) == 0 || PQgetisnull(r.get(), 0, 0)) return std::nullopt;
-    return std::string(PQgetvalue(r.get(), 0, 0));
-  }
-  std::int64_t number(const std::string& sql) { return std::stoll(run(sql).value_or("0")); }
-
- private:
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn_;
-};
-
-/// A fresh database on the test server, dropped at the end.
-struct PgBacking {
-  std::string name, url;
-  PgBacking() {
-    static std::atomic<int> counter{0};
-    name = "mctest_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
-    Sql(test_url()).run("CREATE DATABASE " + name);  // a name of the tests' own, not data
-    url = with_database(test_url(), name);
-  }
-  ~PgBacking() {
-    try {
-      Sql(test_url()).run("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
-    } catch (...) {
-    }
-  }
-  PgBacking(const PgBacking&) = delete;
-  PgBacking& operator=(const PgBacking&) = delete;
-
-  std::unique_ptr<Store> open() { return open_postgres_store(url); }
-  /// The records of one transaction share its id, xmin.
-  mctest::CommitStats commits_of(const std::string& kind) {
-    Sql sql(url);
-    const auto where = " FROM mockcloud_journal WHERE kind = '" + kind + "'";  // the tests' own
-    return {sql.number("SELECT count(*)" + where),
-            sql.number("SELECT count(DISTINCT xmin::text)" + where),
-            sql.number("SELECT max(n) FROM (SELECT count(*) AS n" + where +
-                       " GROUP BY xmin::text) AS t")};
-  }
-};
+using namespace pgtest;
 using Backing = PgBacking;
 
 }  // namespace
@@ -184,19 +123,16 @@ TEST_CASE("a newer schema is refused with a message that says so") {
   }
 }
 
-TEST_CASE("a second opener of the same database is refused while the first holds it") {
+TEST_CASE("a second opener of the same database shares its journal") {
   PgBacking db;
   auto first = db.open();
-  try {
-    open_postgres_store(db.url);
-    FAIL("a second store opened the same database");
-  } catch (const StoreError& e) {
-    INFO(e.what());
-    CHECK(std::string(e.what()).find("is in use by another mockcloud server") != std::string::npos);
-    CHECK(std::string(e.what()).find("not supported yet") != std::string::npos);
-  }
-  first.reset();
-  CHECK_NOTHROW(db.open());
+  auto second = db.open();
+  CHECK(first->shared());
+  CHECK(second->shared());
+  first->wait_durable(first->append({.at = 1, .kind = "a", .body = "1"}));
+  std::vector<std::string> seen;
+  second->replay([&](const Store::Record& r) { seen.push_back(r.kind + r.body); });
+  CHECK(seen == std::vector<std::string>{"a1"});
 }
 
 TEST_CASE("a server that cannot be reached is named in the error, without the password") {
@@ -229,9 +165,10 @@ TEST_CASE("a connection lost after open fails writes as a failed write, without 
   auto store = db.open();
   store->wait_durable(store->append({.at = 1, .kind = "a", .body = "1"}));
   Sql admin(test_url());
-  CHECK(admin.run("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                  " WHERE datname = '" +
-                  db.name + "'") == "1");
+  // Both of its connections: the writer's and the reader's.
+  CHECK(admin.number("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                     " WHERE datname = '" +
+                     db.name + "'") == 2);
   const auto seq = store->append({.at = 2, .kind = "b", .body = "2"});
   CHECK_THROWS_AS(store->wait_durable(seq), StoreError);
   std::promise<bool> called;

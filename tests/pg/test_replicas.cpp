@@ -1,0 +1,160 @@
+// Several managers on one PostgreSQL database are one cloud (Store::shared()): each sees what the
+// others acknowledged, names and IPs stay unique under concurrent creation, a virtual clock
+// advanced by one moves every one, a reset is cloud-wide, and each operation completes once.
+// In one process, each manager with a clock of its own, as separate servers would be.
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mockcloud/mockcloud.hpp"
+#include "mockcloud/server_support.hpp"
+#include "pg_support.hpp"
+#include "test_support.hpp"
+
+using namespace mockcloud;
+using namespace std::chrono_literals;
+using pgtest::PgBacking;
+using pgtest::Sql;
+
+namespace {
+
+/// One replica: a virtual clock and a manager on the shared database.
+struct Replica {
+  VirtualClock clock;
+  std::unique_ptr<ResourceManager> cloud;
+  explicit Replica(const std::string& url, std::uint64_t seed = 42) {
+    cloud = std::make_unique<ResourceManager>(
+        ManagerOptions{.seed = seed, .store = open_postgres_store(url)}, clock);
+  }
+  ResourceManager& operator*() { return *cloud; }
+  ResourceManager* operator->() { return cloud.get(); }
+  std::size_t advance(Duration d) { return ServerSupport(*cloud).advance_clock(clock, d); }
+};
+
+std::vector<std::string> names_and_states(ResourceManager& cloud) {
+  std::vector<std::string> out;
+  for (const auto& vm : cloud.list_vms({}, {0, 1000}).items)
+    out.push_back(vm.id + " " + vm.name + " " + std::string(to_string(vm.status)) + " " +
+                  (vm.ip_address ? vm.ip_address->to_string() : "-") + " " +
+                  std::to_string(vm.volume_ids.size()));
+  for (const auto& v : cloud.list_volumes({}, {0, 1000}).items)
+    out.push_back(v.id + " " + v.name + " " + std::string(to_string(v.status)) + " " +
+                  v.vm_id.value_or("-"));
+  return out;
+}
+
+}  // namespace
+
+TEST_SUITE_BEGIN("postgres");
+
+TEST_CASE("what one replica acknowledges, the next read on another sees") {
+  PgBacking db;
+  Replica a(db.url), b(db.url);
+  const auto env = a->create_environment({.name = "dev"}).value();
+  CHECK(b->get_environment(env.id).value().name == "dev");
+  // A name is taken for the whole cloud.
+  CHECK(b->create_environment({.name = "dev"}).error().kind == ErrorKind::conflict);
+  const auto vm = b->create_vm({.name = "web", .environment_id = env.id}).value().resource();
+  CHECK(a->get_vm(vm.id).value().status == VmStatus::creating);
+  CHECK(a->counts().vms == 1);
+  // Settings and faults are the cloud's.
+  CHECK(a->update_settings({{{"worker_failure_rate", 0.0}}}).has_value());
+  CHECK(b->settings().worker_failure_rate == 0.0);
+  const auto fault = b->add_fault({.operation = TaskKind::vm_create, .fail_next = 1}).value();
+  CHECK(a->faults().size() == 1);
+  CHECK(a->remove_fault(fault.id).has_value());
+  CHECK(b->faults().empty());
+}
+
+TEST_CASE("a virtual clock advanced on one replica moves them all; each task completes once") {
+  PgBacking db;
+  Replica a(db.url), b(db.url), c(db.url);
+  const auto env = a->create_environment({.name = "dev"}).value();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    Replica& r = i % 3 == 0 ? a : i % 3 == 1 ? b : c;
+    ids.push_back(
+        r->create_vm({.name = "vm-" + std::to_string(i), .environment_id = env.id}).value().id());
+  }
+  b.advance(120s);
+  for (Replica* r : {&a, &b, &c}) {
+    for (const auto& id : ids)
+      CHECK((*r)->get_vm(id).value().status != VmStatus::creating);
+    CHECK(r->clock.now() == b.clock.now());
+    mctest::check_invariants(**r);
+  }
+  CHECK(names_and_states(*a) == names_and_states(*c));
+  // One completion record per task, whoever fired it.
+  Sql sql(db.url);
+  CHECK(sql.number("SELECT count(*) FROM mockcloud_journal WHERE kind = 'task.completed'") == 6);
+  // The same seed and requests on one in-memory manager give the same outcomes.
+  VirtualClock solo_clock;
+  ResourceManager solo(ManagerOptions{.seed = 42}, solo_clock);
+  const auto solo_env = solo.create_environment({.name = "dev"}).value();
+  CHECK(solo_env.id == env.id);
+  for (int i = 0; i < 6; ++i)
+    CHECK(solo.create_vm({.name = "vm-" + std::to_string(i), .environment_id = env.id})
+              .value()
+              .id() == ids[static_cast<std::size_t>(i)]);
+  solo_clock.advance(120s);
+  CHECK(names_and_states(solo) == names_and_states(*a));
+}
+
+TEST_CASE("a reset on one replica empties the cloud for all, and rewinds their clocks") {
+  PgBacking db;
+  Replica a(db.url), b(db.url);
+  const auto env = a->create_environment({.name = "dev"}).value();
+  a.advance(30s);
+  b->reset(7);
+  CHECK(a->counts().environments == 0);
+  CHECK(a->seed() == 7);
+  CHECK(a.clock.now() == VirtualClock::default_start());
+  CHECK(a->create_environment({.name = "dev"}).has_value());
+  CHECK(b->list_environments({}, {}).items.size() == 1);
+}
+
+TEST_CASE("parallel creations on three replicas in one environment: unique IPs, all complete") {
+  PgBacking db;
+  Replica a(db.url), b(db.url), c(db.url);
+  const auto env = a->create_environment({.name = "dev", .cidr = "10.0.0.0/26"}).value();
+  Replica* replicas[] = {&a, &b, &c};
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 15; ++i) {
+        auto r = (*replicas[(t + i) % 3])
+                     ->create_vm({.name = "vm-" + std::to_string(t) + "-" + std::to_string(i),
+                                  .environment_id = env.id});
+        if (r) ++created;
+      }
+    });
+  for (auto& t : threads)
+    t.join();
+  CHECK(created == 45);
+  c.advance(120s);
+  std::set<std::string> ips;
+  int running = 0;
+  for (const auto& vm : b->list_vms({}, {0, 1000}).items) {
+    CHECK(vm.status != VmStatus::creating);
+    if (vm.ip_address) {
+      ++running;
+      CHECK_MESSAGE(ips.insert(vm.ip_address->to_string()).second,
+                    "IP given twice: " << vm.ip_address->to_string());
+    }
+  }
+  CHECK(running > 0);
+  CHECK(names_and_states(*a) == names_and_states(*b));
+  CHECK(names_and_states(*b) == names_and_states(*c));
+  for (Replica* r : replicas)
+    mctest::check_invariants(**r);
+  Sql sql(db.url);
+  CHECK(sql.number("SELECT count(*) FROM mockcloud_journal WHERE kind = 'task.completed'") == 45);
+}
+
+TEST_SUITE_END();
