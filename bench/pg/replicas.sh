@@ -175,7 +175,12 @@ for round in $(seq "$REPEAT"); do
 
     wrk_all create "$round" post.lua / HB_ENVS="$envs"
     ok=$(tail -n1 "$RESULTS" | awk '{ print $7 - $8 }')
-    counts=$(for q in "${PORTS[@]}"; do total "$q" "/api/v1/vms/?limit=1"; done | sort -u | tr '\n' ' ')
+    # Requests in flight when wrk stopped may still commit: count until every replica agrees.
+    for i in $(seq 20); do
+      sleep 0.25
+      counts=$(for q in "${PORTS[@]}"; do total "$q" "/api/v1/vms/?limit=1"; done | sort -u | tr '\n' ' ')
+      [ "$(wc -w <<<"$counts")" = 1 ] && break
+    done
     if [ "$(wc -w <<<"$counts")" != 1 ] || [ "${counts% }" -lt $((ok + 1)) ]; then
       log "FAILED: VMs counted per replica: $counts, but $ok creates were acknowledged (+1)"
       exit 1
