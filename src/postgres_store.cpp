@@ -50,16 +50,19 @@ namespace {
 // Advisory lock keys: "MCLD" in the high half, the purpose in the low half. (1 was the single
 // writer of the first version.)
 constexpr long long kLockClass = 0x4d434c44LL;
-constexpr long long kHeadLock = (kLockClass << 32) | 2;   // the process that writes now
-constexpr long long kTimerLock = (kLockClass << 32) | 3;  // the process that fires timers
+constexpr long long kHeadLock = (kLockClass << 32) | 2;    // the process that writes now
+constexpr long long kTimerLock = (kLockClass << 32) | 3;   // the process that fires timers
+constexpr long long kSchemaLock = (kLockClass << 32) | 4;  // creating or checking the schema
 constexpr std::string_view kApplication = "mockcloud";
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-// The head goes back when nobody here has written for this long, or sooner when another
-// process waits for it (checked this often while writing).
-constexpr auto kIdleRelease = 20ms;
+// The head stays with the process that took it until another one waits for it: a lone server
+// keeps it, and then reads without asking the database. Checked this often while writing, and
+// less often once nothing was written for kQuiet.
 constexpr auto kWaiterCheck = 5ms;
+constexpr auto kQuietWaiterCheck = 20ms;
+constexpr auto kQuiet = 100ms;
 // How often a process without the timer duty asks for it.
 constexpr auto kDutyPoll = 500ms;
 // Reconnecting: the first wait, doubled up to the last.
@@ -167,6 +170,9 @@ std::vector<JournalFollower::Numbered> read_after(Connection& db, std::uint64_t 
 int create_or_check(Connection& db) {
   db.exec("BEGIN");
   try {
+    // Servers starting together on a new database: one creates the schema, the others wait
+    // for it and find it.
+    db.exec(fmt::format("SELECT pg_advisory_xact_lock({})", kSchemaLock).c_str());
     const bool has_meta = db.scalar("SELECT to_regclass('mockcloud_meta') IS NOT NULL") == "t";
     if (!has_meta) {
       const auto other = db.scalar(
@@ -296,8 +302,9 @@ class PostgresStore final : public GroupCommitStore {
     try {
       records = read_after(*reader_, f->applied_seq());
     } catch (const StoreError& e) {
-      if (reader_->broken()) lost(e.what());
-      throw;
+      if (!reader_->broken()) throw;
+      lost(e.what());
+      throw StoreError(unavailable());
     }
     f->apply_remote(records);
     catch_ups_done_ = mine;
@@ -397,21 +404,21 @@ class PostgresStore final : public GroupCommitStore {
         continue;
       }
       if (owner_) {
-        if (!queue_.empty()) {
-          flush(lock);
-          continue;
-        }
         const auto now = Clock::now();
-        const bool idle = demand_ == 0 && now - last_write_ >= kIdleRelease;
+        const auto every = now - last_write_ < kQuiet ? kWaiterCheck : kQuietWaiterCheck;
         bool waited_for = false;
-        if (!stop_ && !idle && now - last_waiter_check_ >= kWaiterCheck) {
+        if (!stop_ && now - last_waiter_check_ >= every) {
           last_waiter_check_ = now;
           waited_for = someone_waits(lock);
           if (!problem_.empty()) continue;
         }
-        if (stop_ || idle || waited_for) {
+        if (stop_ || waited_for) {
           release(lock);
           if (waited_for) pause_until_ = Clock::now() + 1ms;  // the waiter goes first
+          continue;
+        }
+        if (!queue_.empty()) {
+          flush(lock);
           continue;
         }
         wake_.wait_for(lock, kWaiterCheck, [&] { return stop_ || !queue_.empty(); });
