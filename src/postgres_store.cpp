@@ -17,6 +17,7 @@
 #include <optional>
 #include <span>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -63,8 +64,10 @@ using namespace std::chrono_literals;
 constexpr auto kWaiterCheck = 5ms;
 constexpr auto kQuietWaiterCheck = 20ms;
 constexpr auto kQuiet = 100ms;
-// How often a process without the timer duty asks for it.
+// How often a process without the timer duty asks for it, and how often a process applies what
+// the others wrote when nothing it serves asks.
 constexpr auto kDutyPoll = 500ms;
+constexpr auto kFollowEvery = 100ms;
 // Reconnecting: the first wait, doubled up to the last.
 constexpr auto kFirstBackoff = 50ms;
 constexpr auto kMaxBackoff = 2s;
@@ -230,9 +233,18 @@ class PostgresStore final : public GroupCommitStore {
     reader_ = std::make_unique<Connection>(url);
     where_ = db_->where();
     start_writer(head(*db_));
+    follower_thread_ = std::thread([this] { follow_loop(); });
   }
 
-  ~PostgresStore() override { stop_writer(); }  // the connections' end releases the locks
+  ~PostgresStore() override {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_follower_.notify_all();
+    follower_thread_.join();
+    stop_writer();  // the connections' end releases the locks
+  }
 
   bool shared() const noexcept override { return true; }
 
@@ -255,9 +267,13 @@ class PostgresStore final : public GroupCommitStore {
   }
 
   void follow(JournalFollower* follower) override {
-    std::unique_lock lock(mutex_);
-    follower_ = follower;
-    if (!follower) follower_idle_.wait(lock, [&] { return follower_calls_ == 0; });
+    {
+      std::unique_lock calls(follow_mutex_);
+      follower_ = follower;
+      if (!follower) follower_idle_.wait(calls, [&] { return follower_calls_ == 0; });
+    }
+    std::lock_guard lock(mutex_);  // the writer's predicates read follower_ under it
+    wake_.notify_all();
   }
 
   std::uint64_t begin_write() override {
@@ -306,8 +322,9 @@ class PostgresStore final : public GroupCommitStore {
       lost(e.what());
       throw StoreError(unavailable());
     }
-    f->apply_remote(records);
+    const auto notify = f->apply_remote(records);
     catch_ups_done_ = mine;
+    if (notify) notify();
   }
 
   bool timer_duty() const override {
@@ -321,17 +338,18 @@ class PostgresStore final : public GroupCommitStore {
   }
 
  private:
-  /// A call to the follower, which follow(nullptr) waits out.
+  /// A call to the follower, which follow(nullptr) waits out. Takes only follow_mutex_, which
+  /// nothing is taken under: it may be made or ended with any other lock held.
   class Following {
    public:
     explicit Following(PostgresStore& s) : s_(s) {
-      std::lock_guard lock(s_.mutex_);
+      std::lock_guard calls(s_.follow_mutex_);
       f_ = s_.follower_;
       if (f_) ++s_.follower_calls_;
     }
     ~Following() {
       if (!f_) return;
-      std::lock_guard lock(s_.mutex_);
+      std::lock_guard calls(s_.follow_mutex_);
       if (--s_.follower_calls_ == 0) s_.follower_idle_.notify_all();
     }
     Following(const Following&) = delete;
@@ -369,14 +387,12 @@ class PostgresStore final : public GroupCommitStore {
   void write_loop() override {
     std::unique_lock lock(mutex_);
     auto backoff = kFirstBackoff;
-    auto next_duty_poll = Clock::now();
     for (;;) {
       if (!problem_.empty() && !fatal_) {
         if (owner_ || last_ != durable_) drop_turn(lock, problem_);
         if (stop_) break;
         if (reconnect(lock)) {
           backoff = kFirstBackoff;
-          next_duty_poll = Clock::now();
         } else {
           wake_.wait_for(lock, backoff, [&] { return stop_; });
           backoff =
@@ -425,27 +441,41 @@ class PostgresStore final : public GroupCommitStore {
         continue;
       }
       if (stop_) break;
-      const auto now = Clock::now();
-      if (!duty_ && now >= next_duty_poll) {
-        next_duty_poll = now + kDutyPoll;
-        poll_duty(lock);
-        continue;
-      }
-      if (demand_ > 0 && now >= pause_until_) {
+      if (demand_ > 0 && Clock::now() >= pause_until_) {
         acquire(lock);
         continue;
       }
-      const auto until =
-          demand_ > 0 ? pause_until_ : (duty_ ? Clock::time_point::max() : next_duty_poll);
-      if (until == Clock::time_point::max())
-        wake_.wait(lock, [&] { return stop_ || demand_ > 0 || !problem_.empty(); });
+      if (demand_ > 0)
+        wake_.wait_until(lock, pause_until_, [&] { return stop_ || !problem_.empty(); });
       else
-        wake_.wait_until(lock, until, [&] {
-          return stop_ || (demand_ > 0 && Clock::now() >= pause_until_) || !problem_.empty();
-        });
+        wake_.wait(lock, [&] { return stop_ || demand_ > 0 || !problem_.empty(); });
     }
     if (owner_) release(lock);
     deliver_rest(lock);
+  }
+
+  /// The follower thread: asks for the timer duty until it has it, and applies what the others
+  /// write every kFollowEvery, so that the timer duty knows every operation in flight and a
+  /// quiet server's event stream carries the others' changes.
+  void follow_loop() {
+    std::unique_lock lock(mutex_);
+    auto next_duty = Clock::now();
+    while (!stop_) {
+      wake_follower_.wait_for(lock, kFollowEvery, [&] { return stop_; });
+      if (stop_ || follower_ == nullptr || !problem_.empty()) continue;
+      const bool ask = !duty_ && Clock::now() >= next_duty;
+      lock.unlock();
+      try {
+        if (ask) {
+          next_duty = Clock::now() + kDutyPoll;
+          take_duty();
+        }
+        catch_up();
+      } catch (const StoreError&) {
+        // unreachable: the writer thread reconnects; a request gets the 503
+      }
+      lock.lock();
+    }
   }
 
   /// Writes what is queued (as the owner of the head, or of a journal nobody follows).
@@ -498,12 +528,13 @@ class PostgresStore final : public GroupCommitStore {
     std::string error;
     bool got = false;
     std::uint64_t last = 0;
+    std::function<void()> notify;  // run once the turn is open: it may write
+    Following f(*this);            // (the follower stays until notify() has run)
     try {
       db_->exec(fmt::format("SELECT pg_advisory_lock({})", kHeadLock).c_str());
       got = true;
       check_schema();
-      Following f(*this);
-      if (f) f->apply_remote(read_after(*db_, f->applied_seq()));
+      if (f) notify = f->apply_remote(read_after(*db_, f->applied_seq()));
       last = head(*db_);
     } catch (const StoreError& e) {
       error = e.what();
@@ -526,6 +557,11 @@ class PostgresStore final : public GroupCommitStore {
     last_ = durable_ = last;
     last_write_ = last_waiter_check_ = Clock::now();
     turn_cv_.notify_all();
+    if (notify) {
+      lock.unlock();
+      notify();
+      lock.lock();
+    }
   }
 
   /// Gives the head back: no append after the manager's lock is taken here; what was queued
@@ -578,25 +614,26 @@ class PostgresStore final : public GroupCommitStore {
     return waits;
   }
 
-  void poll_duty(std::unique_lock<std::mutex>& lock) {
-    lock.unlock();
+  /// Asks for the timer duty (on the reader's session); fires what is due once it has it.
+  void take_duty() {
     bool got = false;
-    try {
-      got = db_->scalar(fmt::format("SELECT pg_try_advisory_lock({})", kTimerLock).c_str()) == "t";
-    } catch (const StoreError& e) {
-      lock.lock();
-      if (db_->broken()) mark_lost(e.what());
-      return;
-    }
-    lock.lock();
-    if (!got) return;
-    duty_ = true;
-    lock.unlock();
     {
-      Following f(*this);
-      if (f) f->wake_timers();
+      std::lock_guard reading(reader_mutex_);
+      try {
+        got = reader_->scalar(fmt::format("SELECT pg_try_advisory_lock({})", kTimerLock).c_str()) ==
+              "t";
+      } catch (const StoreError& e) {
+        if (reader_->broken()) lost(e.what());
+        throw;
+      }
     }
-    lock.lock();
+    if (!got) return;
+    {
+      std::lock_guard lock(mutex_);
+      duty_ = true;
+    }
+    Following f(*this);
+    if (f) f->wake_timers();
   }
 
   /// A newer server migrated the schema: this one stops writing (two versions never write the
@@ -708,10 +745,11 @@ class PostgresStore final : public GroupCommitStore {
   std::unique_ptr<Connection> reader_;
   std::atomic<std::uint64_t> catch_ups_started_{0};
   std::uint64_t catch_ups_done_ = 0;
-  // Under mutex_ (GroupCommitStore's).
-  JournalFollower* follower_ = nullptr;
+  std::mutex follow_mutex_;  // a leaf: guards the follower's calls count
+  std::atomic<JournalFollower*> follower_{nullptr};
   int follower_calls_ = 0;
   std::condition_variable follower_idle_;
+  // Under mutex_ (GroupCommitStore's).
   std::condition_variable turn_cv_;  // owner_ or problem_ changed
   bool owner_ = false;               // this process holds the head
   bool duty_ = false;                // this process fires the real clock's timers
@@ -720,6 +758,8 @@ class PostgresStore final : public GroupCommitStore {
   Clock::time_point last_write_{}, last_waiter_check_{}, pause_until_{};
   std::string problem_;  // why the store cannot be used now
   bool fatal_ = false;   // ... and will not be again (a newer schema, an unreadable record)
+  std::condition_variable wake_follower_;
+  std::thread follower_thread_;
 };
 
 }  // namespace
