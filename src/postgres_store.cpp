@@ -480,18 +480,8 @@ class PostgresStore final : public GroupCommitStore {
 
   /// Writes what is queued (as the owner of the head, or of a journal nobody follows).
   void flush(std::unique_lock<std::mutex>& lock) {
-    std::deque<Record> batch;
-    batch.swap(queue_);
-    const std::uint64_t first = durable_ + 1;
-    lock.unlock();
-    std::string error;
-    try {
-      commit(batch, first);
-    } catch (const StoreError& e) {
-      error = fmt::format("writing the journal failed: {}", e.what());
-    }
-    lock.lock();
-    if (error.empty()) return batch_done(lock, first + batch.size() - 1, error);
+    const auto [last, error] = commit_queued(lock);
+    if (error.empty()) return batch_done(lock, last, error);
     if (!follower_) {
       // A plain journal fails for good, as the SQLite store does.
       fatal_ = true;
