@@ -47,6 +47,8 @@ constexpr auto kQuiet = 100ms;
 // the others wrote when nothing it serves asks.
 constexpr auto kDutyPoll = 500ms;
 constexpr auto kFollowEvery = 100ms;
+// How long a write waits for the head before answering that the database is busy.
+constexpr auto kHeadWait = 10s;
 // Reconnecting: the first wait, doubled up to the last.
 constexpr auto kFirstBackoff = 50ms;
 constexpr auto kMaxBackoff = 2s;
@@ -107,9 +109,16 @@ class PostgresStore final : public GroupCommitStore {
     if (!problem_.empty()) throw StoreError(problem_);
     ++demand_;
     wake_.notify_all();
-    turn_cv_.wait(lock, [&] { return owner_ || !problem_.empty() || stop_; });
+    // Another server that holds the head and never gives it back (stopped, not dead: its
+    // session lives on) must not hang this one's requests.
+    const bool turned =
+        turn_cv_.wait_for(lock, kHeadWait, [&] { return owner_ || !problem_.empty() || stop_; });
     if (!owner_) {
       --demand_;
+      if (!turned)
+        throw StoreError(fmt::format(
+            "another server has held the journal's head of {} for over {} s; retry shortly", where_,
+            std::chrono::duration_cast<std::chrono::seconds>(kHeadWait).count()));
       throw StoreError(problem_.empty() ? "the store is closing" : problem_);
     }
     return turn_;
