@@ -41,7 +41,7 @@ if [[ $which == all || $which == thread ]]; then
     -DMOCKCLOUD_SANITIZE=thread -DMOCKCLOUD_BUILD_BENCH=OFF -DMOCKCLOUD_BUILD_EXAMPLES=OFF \
     "${extra[@]}"
   step "tsan: build" cmake --build build-tsan --parallel "$jobs" --target \
-    mockcloud-unit-tests mockcloud-http-tests mockcloud-soak-tests
+    mockcloud-unit-tests mockcloud-http-tests mockcloud-soak-tests mockcloud-postgres-tests
   # The library: every suite or case that starts threads or runs the system clock's timer thread.
   step "tsan: library threads" build-tsan/tests/mockcloud-unit-tests \
     -ts='concurrency,clock,operation'
@@ -51,6 +51,10 @@ if [[ $which == all || $which == thread ]]; then
   # event streams (a subscriber's callback on the changing thread, its session on an I/O one).
   step "tsan: server threads" build-tsan/tests/http/mockcloud-http-tests \
     -tc='several I/O threads*,stop() lets*,over max_connections*,idle and slow*,*stream*,*falls behind*,*stops reading*,subscribers count*'
+  # Several managers on one PostgreSQL: the store's writer and reader threads, turns of the
+  # journal's head, catch-ups and completions racing across managers (tests/pg).
+  step "tsan: replicas" bash tests/pg/with-postgres.sh build-tsan/tests/pg/mockcloud-postgres-tests \
+    -ts=postgres
   step "tsan: soak" env MOCKCLOUD_SOAK_SECONDS="${TSAN_SOAK_SECONDS:-10}" \
     MOCKCLOUD_SOAK_CLIENTS="${TSAN_SOAK_CLIENTS:-50}" build-tsan/tests/soak/mockcloud-soak-tests \
     -tc='soak*'

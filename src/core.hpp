@@ -313,7 +313,7 @@ class Core : public std::enable_shared_from_this<Core>, private JournalFollower 
   WriteLock write_lock();
   // JournalFollower
   std::uint64_t applied_seq() override;
-  void apply_remote(const std::vector<Numbered>& records) override;
+  std::function<void()> apply_remote(const std::vector<Numbered>& records) override;
   void locked(const std::function<void()>& fn) override;
   void diverged() override;
   void wake_timers() override;

@@ -104,23 +104,29 @@ void GroupCommitStore::deliver_rest(std::unique_lock<std::mutex>& lock) {
   deliver(lock, left, [&](const Waiter& w) { return ok && w.seq <= durable; });
 }
 
+std::pair<std::uint64_t, std::string> GroupCommitStore::commit_queued(
+    std::unique_lock<std::mutex>& lock) {
+  std::deque<Record> batch;
+  batch.swap(queue_);
+  const std::uint64_t first = durable_ + 1;
+  lock.unlock();
+  std::string error;
+  try {
+    commit(batch, first);
+  } catch (const StoreError& e) {
+    error = fmt::format("writing the journal failed: {}", e.what());
+  }
+  lock.lock();
+  return {first + batch.size() - 1, error};
+}
+
 void GroupCommitStore::write_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
     if (queue_.empty() && stop_) break;
-    std::deque<Record> batch;
-    batch.swap(queue_);
-    const std::uint64_t first = durable_ + 1;
-    lock.unlock();
-    std::string error;
-    try {
-      commit(batch, first);
-    } catch (const StoreError& e) {
-      error = fmt::format("writing the journal failed: {}", e.what());
-    }
-    lock.lock();
-    batch_done(lock, first + batch.size() - 1, error);
+    const auto [last, error] = commit_queued(lock);
+    batch_done(lock, last, error);
   }
   deliver_rest(lock);
 }

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "mockcloud/store.hpp"
 
@@ -41,6 +42,9 @@ class GroupCommitStore : public Store {
   /// The writer thread's loop: commits what queues up until stop_writer(). A store may replace
   /// it, keeping to what the members below mean.
   virtual void write_loop();
+  /// Commits what is queued, the lock released meanwhile (held by `lock` on entry and on
+  /// return); returns the batch's last seq and the error, empty once it is written.
+  std::pair<std::uint64_t, std::string> commit_queued(std::unique_lock<std::mutex>& lock);
   /// After a batch (records `first`...`last`) was written, or failed with `error`: moves the
   /// durable mark and runs the callbacks it settles. `lock` is held on entry and on return.
   void batch_done(std::unique_lock<std::mutex>& lock, std::uint64_t last, const std::string& error);

@@ -6,234 +6,80 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstring>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <span>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "journal_writer.hpp"
 #include "mockcloud/store.hpp"
+#include "postgres_db.hpp"
 
 namespace mockcloud {
 
-std::string redact_database_url(std::string_view url) {
-  std::string out(url);
-  // postgresql://user:password@host/...: drop ":password".
-  if (const auto scheme = out.find("://"); scheme != std::string::npos) {
-    const auto authority_end = std::min(out.find_first_of("/?", scheme + 3), out.size());
-    const auto at = out.rfind('@', authority_end);
-    const auto colon = out.find(':', scheme + 3);
-    if (at != std::string::npos && at > scheme + 3 && colon < at) out.erase(colon, at - colon);
-  }
-  // ...?password=secret&...: the value goes.
-  for (auto pos = out.find("password="); pos != std::string::npos;
-       pos = out.find("password=", pos + 1)) {
-    if (pos > 0 && out[pos - 1] != '?' && out[pos - 1] != '&' && out[pos - 1] != ' ') continue;
-    const auto value = pos + 9;
-    out.replace(value, out.find_first_of("& ", value) - value, "***");
-  }
-  return out;
-}
-
 namespace {
 
-// Advisory lock keys: "MCLD" in the high half, the purpose in the low half. (1 was the single
-// writer of the first version.)
+using pg::Connection;
+
+// Advisory lock keys: "MCLD" in the high half, the purpose in the low half (1 was the single
+// writer of the first version; 4, the schema's, is postgres_db.cpp's).
 constexpr long long kLockClass = 0x4d434c44LL;
 constexpr long long kHeadLock = (kLockClass << 32) | 2;   // the process that writes now
 constexpr long long kTimerLock = (kLockClass << 32) | 3;  // the process that fires timers
-constexpr std::string_view kApplication = "mockcloud";
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-// The head goes back when nobody here has written for this long, or sooner when another
-// process waits for it (checked this often while writing).
-constexpr auto kIdleRelease = 20ms;
+// The head stays with the process that took it until another one waits for it: a lone server
+// keeps it, and then reads without asking the database. Checked this often while writing, and
+// less often once nothing was written for kQuiet.
 constexpr auto kWaiterCheck = 5ms;
-// How often a process without the timer duty asks for it.
+constexpr auto kQuietWaiterCheck = 20ms;
+constexpr auto kQuiet = 100ms;
+// How often a process without the timer duty asks for it, and how often a process applies what
+// the others wrote when nothing it serves asks.
 constexpr auto kDutyPoll = 500ms;
+constexpr auto kFollowEvery = 100ms;
+// How long a write waits for the head before answering that the database is busy.
+constexpr auto kHeadWait = 10s;
 // Reconnecting: the first wait, doubled up to the last.
 constexpr auto kFirstBackoff = 50ms;
 constexpr auto kMaxBackoff = 2s;
-
-using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
-
-std::string first_line(const char* text) {
-  std::string s = text ? text : "";
-  if (const auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
-  return s;
-}
-
-class Connection {
- public:
-  explicit Connection(const std::string& url) : conn_(connect(url)) {
-    if (conn_ == nullptr) throw StoreError("cannot connect to PostgreSQL: out of memory");
-    if (PQstatus(conn_) != CONNECTION_OK) {
-      auto msg = fmt::format("cannot connect to database {}: {}", redact_database_url(url),
-                             first_line(PQerrorMessage(conn_)));
-      PQfinish(conn_);
-      throw StoreError(msg);
-    }
-    where_ = fmt::format("database {} on {}:{}", PQdb(conn_), PQhost(conn_), PQport(conn_));
-  }
-  ~Connection() { PQfinish(conn_); }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  PGconn* native() { return conn_; }
-  bool broken() const { return PQstatus(conn_) == CONNECTION_BAD; }
-  /// "database mockcloud on 127.0.0.1:5432", for messages.
-  const std::string& where() const { return where_; }
-
-  /// Runs `sql` with text or binary parameters (nullptr lengths: text); throws StoreError.
-  Result exec(const char* sql, std::span<const char* const> values = {},
-              std::span<const int> lengths = {}, std::span<const int> formats = {}) {
-    Result r(PQexecParams(conn_, sql, static_cast<int>(values.size()), nullptr, values.data(),
-                          lengths.empty() ? nullptr : lengths.data(),
-                          formats.empty() ? nullptr : formats.data(), /*binary results*/ 0),
-             &PQclear);
-    const auto status = r ? PQresultStatus(r.get()) : PGRES_FATAL_ERROR;
-    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
-      throw StoreError(first_line(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(conn_)));
-    return r;
-  }
-  /// The first column of the first row of `sql`, or nullopt without a row or for NULL.
-  std::optional<std::string> scalar(const char* sql, std::span<const char* const> values = {}) {
-    auto r = exec(sql, values);
-    if (PQntuples(r.get()) == 0 || PQgetisnull(r.get(), 0, 0)) return std::nullopt;
-    return std::string(PQgetvalue(r.get(), 0, 0));
-  }
-  void rollback() {
-    Result r(PQexec(conn_, "ROLLBACK"), &PQclear);  // an error here changes nothing
-  }
-
- private:
-  static PGconn* connect(const std::string& url) {
-    // The URL's own settings win over these defaults (expand_dbname: later ones override).
-    // A wait for the head gives up after lock_timeout and asks again, so that the writer
-    // thread notices a stop or a lost connection.
-    const char* keys[] = {"connect_timeout", "application_name", "options", "dbname", nullptr};
-    const char* values[] = {"5", "mockcloud", "-c lock_timeout=200ms", url.c_str(), nullptr};
-    return PQconnectdbParams(keys, values, /*expand_dbname*/ 1);
-  }
-  PGconn* conn_;
-  std::string where_;
-};
-
-/// The records after `seq`, oldest first, numbered.
-std::vector<JournalFollower::Numbered> read_after(Connection& db, std::uint64_t seq) {
-  const auto from = std::to_string(seq);
-  const char* values[] = {from.c_str()};
-  Result r(PQexecParams(db.native(),
-                        "SELECT seq, at, kind, body FROM mockcloud_journal WHERE seq > $1::int8"
-                        " ORDER BY seq",
-                        1, nullptr, values, nullptr, nullptr, /*binary results*/ 1),
-           &PQclear);
-  if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK)
-    throw StoreError(
-        fmt::format("reading the journal of {} failed: {}", db.where(),
-                    first_line(r ? PQresultErrorMessage(r.get()) : PQerrorMessage(db.native()))));
-  auto int8 = [](const char* raw) {
-    std::uint64_t v = 0;
-    for (int b = 0; b < 8; ++b)  // network byte order
-      v = (v << 8) | static_cast<unsigned char>(raw[b]);
-    return v;
-  };
-  const int rows = PQntuples(r.get());
-  std::vector<JournalFollower::Numbered> out(static_cast<std::size_t>(rows));
-  for (int i = 0; i < rows; ++i) {
-    auto& n = out[static_cast<std::size_t>(i)];
-    n.seq = int8(PQgetvalue(r.get(), i, 0));
-    n.record.at = static_cast<std::int64_t>(int8(PQgetvalue(r.get(), i, 1)));
-    n.record.kind.assign(PQgetvalue(r.get(), i, 2), PQgetlength(r.get(), i, 2));
-    n.record.body.assign(PQgetvalue(r.get(), i, 3), PQgetlength(r.get(), i, 3));
-    n.record.truncates = n.record.kind == "reset";
-  }
-  return out;
-}
-
-/// Creates the schema in a database without tables, or checks the one there; returns its
-/// version. A database with other tables, or mockcloud's of a newer version, is left untouched.
-int create_or_check(Connection& db) {
-  db.exec("BEGIN");
-  try {
-    const bool has_meta = db.scalar("SELECT to_regclass('mockcloud_meta') IS NOT NULL") == "t";
-    if (!has_meta) {
-      const auto other = db.scalar(
-          "SELECT string_agg(tablename, ', ' ORDER BY tablename) FROM pg_tables"
-          " WHERE schemaname = current_schema()");
-      if (other)
-        throw StoreError(
-            fmt::format("{} has tables that are not mockcloud's ({}); refusing to touch it",
-                        db.where(), other->size() > 80 ? other->substr(0, 77) + "..." : *other));
-      db.exec("CREATE TABLE mockcloud_meta(key text PRIMARY KEY, value text NOT NULL)");
-      db.exec(
-          "CREATE TABLE mockcloud_journal(seq bigint PRIMARY KEY, at bigint NOT NULL,"
-          " kind text NOT NULL, body bytea NOT NULL)");
-      const auto version = std::to_string(kPostgresSchemaVersion);
-      const char* values[] = {kApplication.data(), version.c_str()};
-      db.exec(
-          "INSERT INTO mockcloud_meta(key, value) VALUES ('application', $1),"
-          " ('schema_version', $2)",
-          values);
-      db.exec("COMMIT");
-      return kPostgresSchemaVersion;
-    }
-    const auto app = db.scalar("SELECT value FROM mockcloud_meta WHERE key = 'application'");
-    if (app != kApplication)
-      throw StoreError(
-          fmt::format("{} has a mockcloud_meta table that is not mockcloud's; refusing to touch it",
-                      db.where()));
-    const auto text = db.scalar("SELECT value FROM mockcloud_meta WHERE key = 'schema_version'");
-    int version = 0;
-    try {
-      version = std::stoi(text.value_or(""));
-    } catch (const std::exception&) {
-      throw StoreError(
-          fmt::format("{} has an unreadable schema version \"{}\"", db.where(), text.value_or("")));
-    }
-    if (version > kPostgresSchemaVersion)
-      throw StoreError(fmt::format(
-          "{} has schema version {}, newer than this mockcloud's {}; use a newer mockcloud",
-          db.where(), version, kPostgresSchemaVersion));
-    if (version != kPostgresSchemaVersion)
-      throw StoreError(fmt::format("{} has an unknown schema version {}", db.where(), version));
-    db.exec("COMMIT");
-    return version;
-  } catch (const StoreError&) {
-    db.rollback();
-    throw;
-  }
-}
 
 class PostgresStore final : public GroupCommitStore {
  public:
   explicit PostgresStore(const std::string& url)
       : url_(url), db_(std::make_unique<Connection>(url)) {
-    create_or_check(*db_);
+    pg::create_or_check(*db_);
     reader_ = std::make_unique<Connection>(url);
     where_ = db_->where();
-    start_writer(head(*db_));
+    start_writer(pg::head(*db_));
+    follower_thread_ = std::thread([this] { follow_loop(); });
   }
 
-  ~PostgresStore() override { stop_writer(); }  // the connections' end releases the locks
+  ~PostgresStore() override {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_follower_.notify_all();
+    follower_thread_.join();
+    stop_writer();  // the connections' end releases the locks
+  }
 
   bool shared() const noexcept override { return true; }
 
   void replay(const std::function<void(const Record&)>& fn) override {
     // For a store used without a follower (the manager catches up instead).
     std::lock_guard reading(reader_mutex_);
-    for (const auto& n : read_after(*reader_, 0))
+    for (const auto& n : pg::read_after(*reader_, 0))
       fn(n.record);
   }
 
@@ -243,15 +89,19 @@ class PostgresStore final : public GroupCommitStore {
     replace_all([&] {
       const std::deque<Record> all(std::make_move_iterator(records.begin()),
                                    std::make_move_iterator(records.end()));
-      write(*db_, all, 1, /*replace*/ true);
+      pg::write_journal(*db_, all, 1, /*replace*/ true);
       return static_cast<std::uint64_t>(all.size());
     });
   }
 
   void follow(JournalFollower* follower) override {
-    std::unique_lock lock(mutex_);
-    follower_ = follower;
-    if (!follower) follower_idle_.wait(lock, [&] { return follower_calls_ == 0; });
+    {
+      std::unique_lock calls(follow_mutex_);
+      follower_ = follower;
+      if (!follower) follower_idle_.wait(calls, [&] { return follower_calls_ == 0; });
+    }
+    std::lock_guard lock(mutex_);  // the writer's predicates read follower_ under it
+    wake_.notify_all();
   }
 
   std::uint64_t begin_write() override {
@@ -259,9 +109,16 @@ class PostgresStore final : public GroupCommitStore {
     if (!problem_.empty()) throw StoreError(problem_);
     ++demand_;
     wake_.notify_all();
-    turn_cv_.wait(lock, [&] { return owner_ || !problem_.empty() || stop_; });
+    // Another server that holds the head and never gives it back (stopped, not dead: its
+    // session lives on) must not hang this one's requests.
+    const bool turned =
+        turn_cv_.wait_for(lock, kHeadWait, [&] { return owner_ || !problem_.empty() || stop_; });
     if (!owner_) {
       --demand_;
+      if (!turned)
+        throw StoreError(fmt::format(
+            "another server has held the journal's head of {} for over {} s; retry shortly", where_,
+            std::chrono::duration_cast<std::chrono::seconds>(kHeadWait).count()));
       throw StoreError(problem_.empty() ? "the store is closing" : problem_);
     }
     return turn_;
@@ -294,13 +151,15 @@ class PostgresStore final : public GroupCommitStore {
     if (!f) return;
     std::vector<JournalFollower::Numbered> records;
     try {
-      records = read_after(*reader_, f->applied_seq());
+      records = pg::read_after(*reader_, f->applied_seq());
     } catch (const StoreError& e) {
-      if (reader_->broken()) lost(e.what());
-      throw;
+      if (!reader_->broken()) throw;
+      lost(e.what());
+      throw StoreError(unavailable());
     }
-    f->apply_remote(records);
+    const auto notify = f->apply_remote(records);
     catch_ups_done_ = mine;
+    if (notify) notify();
   }
 
   bool timer_duty() const override {
@@ -314,17 +173,18 @@ class PostgresStore final : public GroupCommitStore {
   }
 
  private:
-  /// A call to the follower, which follow(nullptr) waits out.
+  /// A call to the follower, which follow(nullptr) waits out. Takes only follow_mutex_, which
+  /// nothing is taken under: it may be made or ended with any other lock held.
   class Following {
    public:
     explicit Following(PostgresStore& s) : s_(s) {
-      std::lock_guard lock(s_.mutex_);
+      std::lock_guard calls(s_.follow_mutex_);
       f_ = s_.follower_;
       if (f_) ++s_.follower_calls_;
     }
     ~Following() {
       if (!f_) return;
-      std::lock_guard lock(s_.mutex_);
+      std::lock_guard calls(s_.follow_mutex_);
       if (--s_.follower_calls_ == 0) s_.follower_idle_.notify_all();
     }
     Following(const Following&) = delete;
@@ -337,13 +197,8 @@ class PostgresStore final : public GroupCommitStore {
     JournalFollower* f_ = nullptr;
   };
 
-  static std::uint64_t head(Connection& db) {
-    return std::stoull(
-        db.scalar("SELECT coalesce(max(seq), 0) FROM mockcloud_journal").value_or("0"));
-  }
-
   void commit(const std::deque<Record>& batch, std::uint64_t first_seq) override {
-    write(*db_, batch, first_seq, false);
+    pg::write_journal(*db_, batch, first_seq, false);
   }
 
   /// The database became unreachable: writes and reads fail with `why` until the writer
@@ -362,14 +217,12 @@ class PostgresStore final : public GroupCommitStore {
   void write_loop() override {
     std::unique_lock lock(mutex_);
     auto backoff = kFirstBackoff;
-    auto next_duty_poll = Clock::now();
     for (;;) {
       if (!problem_.empty() && !fatal_) {
         if (owner_ || last_ != durable_) drop_turn(lock, problem_);
         if (stop_) break;
         if (reconnect(lock)) {
           backoff = kFirstBackoff;
-          next_duty_poll = Clock::now();
         } else {
           wake_.wait_for(lock, backoff, [&] { return stop_; });
           backoff =
@@ -397,64 +250,68 @@ class PostgresStore final : public GroupCommitStore {
         continue;
       }
       if (owner_) {
-        if (!queue_.empty()) {
-          flush(lock);
-          continue;
-        }
         const auto now = Clock::now();
-        const bool idle = demand_ == 0 && now - last_write_ >= kIdleRelease;
+        const auto every = now - last_write_ < kQuiet ? kWaiterCheck : kQuietWaiterCheck;
         bool waited_for = false;
-        if (!stop_ && !idle && now - last_waiter_check_ >= kWaiterCheck) {
+        if (!stop_ && now - last_waiter_check_ >= every) {
           last_waiter_check_ = now;
           waited_for = someone_waits(lock);
           if (!problem_.empty()) continue;
         }
-        if (stop_ || idle || waited_for) {
+        if (stop_ || waited_for) {
           release(lock);
           if (waited_for) pause_until_ = Clock::now() + 1ms;  // the waiter goes first
+          continue;
+        }
+        if (!queue_.empty()) {
+          flush(lock);
           continue;
         }
         wake_.wait_for(lock, kWaiterCheck, [&] { return stop_ || !queue_.empty(); });
         continue;
       }
       if (stop_) break;
-      const auto now = Clock::now();
-      if (!duty_ && now >= next_duty_poll) {
-        next_duty_poll = now + kDutyPoll;
-        poll_duty(lock);
-        continue;
-      }
-      if (demand_ > 0 && now >= pause_until_) {
+      if (demand_ > 0 && Clock::now() >= pause_until_) {
         acquire(lock);
         continue;
       }
-      const auto until =
-          demand_ > 0 ? pause_until_ : (duty_ ? Clock::time_point::max() : next_duty_poll);
-      if (until == Clock::time_point::max())
-        wake_.wait(lock, [&] { return stop_ || demand_ > 0 || !problem_.empty(); });
+      if (demand_ > 0)
+        wake_.wait_until(lock, pause_until_, [&] { return stop_ || !problem_.empty(); });
       else
-        wake_.wait_until(lock, until, [&] {
-          return stop_ || (demand_ > 0 && Clock::now() >= pause_until_) || !problem_.empty();
-        });
+        wake_.wait(lock, [&] { return stop_ || demand_ > 0 || !problem_.empty(); });
     }
     if (owner_) release(lock);
     deliver_rest(lock);
   }
 
+  /// The follower thread: asks for the timer duty until it has it, and applies what the others
+  /// write every kFollowEvery, so that the timer duty knows every operation in flight and a
+  /// quiet server's event stream carries the others' changes.
+  void follow_loop() {
+    std::unique_lock lock(mutex_);
+    auto next_duty = Clock::now();
+    while (!stop_) {
+      wake_follower_.wait_for(lock, kFollowEvery, [&] { return stop_; });
+      if (stop_ || follower_ == nullptr || !problem_.empty()) continue;
+      const bool ask = !duty_ && Clock::now() >= next_duty;
+      lock.unlock();
+      try {
+        if (ask) {
+          next_duty = Clock::now() + kDutyPoll;
+          take_duty();
+        }
+        catch_up();
+      } catch (const StoreError&) {
+        // unreachable: the writer thread reconnects; a request gets the 503
+      }
+      lock.lock();
+    }
+  }
+
   /// Writes what is queued (as the owner of the head, or of a journal nobody follows).
   void flush(std::unique_lock<std::mutex>& lock) {
-    std::deque<Record> batch;
-    batch.swap(queue_);
-    const std::uint64_t first = durable_ + 1;
-    lock.unlock();
-    std::string error;
-    try {
-      commit(batch, first);
-    } catch (const StoreError& e) {
-      error = fmt::format("writing the journal failed: {}", e.what());
-    }
-    lock.lock();
-    if (error.empty()) return batch_done(lock, first + batch.size() - 1, error);
+    const auto [last, error] = commit_queued(lock);
+    if (error.empty()) return batch_done(lock, last, error);
     if (!follower_) {
       // A plain journal fails for good, as the SQLite store does.
       fatal_ = true;
@@ -491,13 +348,14 @@ class PostgresStore final : public GroupCommitStore {
     std::string error;
     bool got = false;
     std::uint64_t last = 0;
+    std::function<void()> notify;  // run once the turn is open: it may write
+    Following f(*this);            // (the follower stays until notify() has run)
     try {
       db_->exec(fmt::format("SELECT pg_advisory_lock({})", kHeadLock).c_str());
       got = true;
       check_schema();
-      Following f(*this);
-      if (f) f->apply_remote(read_after(*db_, f->applied_seq()));
-      last = head(*db_);
+      if (f) notify = f->apply_remote(pg::read_after(*db_, f->applied_seq()));
+      last = pg::head(*db_);
     } catch (const StoreError& e) {
       error = e.what();
     }
@@ -519,6 +377,11 @@ class PostgresStore final : public GroupCommitStore {
     last_ = durable_ = last;
     last_write_ = last_waiter_check_ = Clock::now();
     turn_cv_.notify_all();
+    if (notify) {
+      lock.unlock();
+      notify();
+      lock.lock();
+    }
   }
 
   /// Gives the head back: no append after the manager's lock is taken here; what was queued
@@ -571,31 +434,32 @@ class PostgresStore final : public GroupCommitStore {
     return waits;
   }
 
-  void poll_duty(std::unique_lock<std::mutex>& lock) {
-    lock.unlock();
+  /// Asks for the timer duty (on the reader's session); fires what is due once it has it.
+  void take_duty() {
     bool got = false;
-    try {
-      got = db_->scalar(fmt::format("SELECT pg_try_advisory_lock({})", kTimerLock).c_str()) == "t";
-    } catch (const StoreError& e) {
-      lock.lock();
-      if (db_->broken()) mark_lost(e.what());
-      return;
-    }
-    lock.lock();
-    if (!got) return;
-    duty_ = true;
-    lock.unlock();
     {
-      Following f(*this);
-      if (f) f->wake_timers();
+      std::lock_guard reading(reader_mutex_);
+      try {
+        got = reader_->scalar(fmt::format("SELECT pg_try_advisory_lock({})", kTimerLock).c_str()) ==
+              "t";
+      } catch (const StoreError& e) {
+        if (reader_->broken()) lost(e.what());
+        throw;
+      }
     }
-    lock.lock();
+    if (!got) return;
+    {
+      std::lock_guard lock(mutex_);
+      duty_ = true;
+    }
+    Following f(*this);
+    if (f) f->wake_timers();
   }
 
   /// A newer server migrated the schema: this one stops writing (two versions never write the
   /// same database at once).
   void check_schema() {
-    const auto text = db_->scalar("SELECT value FROM mockcloud_meta WHERE key = 'schema_version'");
+    const auto text = pg::schema_version(*db_);
     if (text != std::to_string(kPostgresSchemaVersion))
       throw StoreError(fmt::format("{} now has schema version {}, and this server writes {}",
                                    where_, text.value_or("(none)"), kPostgresSchemaVersion));
@@ -632,66 +496,6 @@ class PostgresStore final : public GroupCommitStore {
     return true;
   }
 
-  /// One transaction: the records of `batch` from `first_seq` on (after deleting every record
-  /// when `replace`), in multi-row INSERTs of binary parameters.
-  static void write(Connection& db, const std::deque<Record>& batch, std::uint64_t first_seq,
-                    bool replace) {
-    // A record that truncates drops all before it, those of this batch too: start at the last.
-    std::size_t from = 0;
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      if (batch[i].truncates) from = i;
-    const bool truncate = !batch.empty() && batch[from].truncates;
-    try {
-      db.exec("BEGIN");
-      if (replace) {
-        db.exec("DELETE FROM mockcloud_journal");
-      } else if (truncate) {
-        const auto keep = std::to_string(first_seq + from);
-        const char* values[] = {keep.c_str()};
-        db.exec("DELETE FROM mockcloud_journal WHERE seq < $1", values);
-      }
-      for (std::size_t i = from; i < batch.size(); i += kRowsPerInsert)
-        insert(db, batch, i, std::min(batch.size(), i + kRowsPerInsert), first_seq);
-      db.exec("COMMIT");
-    } catch (const StoreError& e) {
-      db.rollback();
-      throw StoreError(fmt::format("{}: {}", db.where(), e.what()));
-    }
-  }
-
-  /// INSERTs records [begin, end) of `batch`: seq and at as int8, kind as text, body as bytea,
-  /// all binary parameters.
-  static void insert(Connection& db, const std::deque<Record>& batch, std::size_t begin,
-                     std::size_t end, std::uint64_t first_seq) {
-    std::string sql = "INSERT INTO mockcloud_journal(seq, at, kind, body) VALUES ";
-    const std::size_t n = end - begin;
-    std::vector<std::array<char, 16>> ints(n);  // seq, at in network byte order
-    std::vector<const char*> values;
-    std::vector<int> lengths, formats;
-    values.reserve(4 * n);
-    lengths.reserve(4 * n);
-    formats.assign(4 * n, 1);
-    for (std::size_t k = 0; k < n; ++k) {
-      const auto& r = batch[begin + k];
-      const std::uint64_t seq = first_seq + begin + k, at = static_cast<std::uint64_t>(r.at);
-      for (int b = 0; b < 8; ++b) {
-        ints[k][b] = static_cast<char>(seq >> (56 - 8 * b));
-        ints[k][8 + b] = static_cast<char>(at >> (56 - 8 * b));
-      }
-      const std::size_t p = 4 * k;
-      sql += fmt::format("{}(${}::int8, ${}::int8, ${}::text, ${}::bytea)", k ? ", " : "", p + 1,
-                         p + 2, p + 3, p + 4);
-      values.insert(values.end(), {ints[k].data(), ints[k].data() + 8, r.kind.data(),
-                                   r.body.empty() ? "" : r.body.data()});
-      lengths.insert(lengths.end(),
-                     {8, 8, static_cast<int>(r.kind.size()), static_cast<int>(r.body.size())});
-    }
-    db.exec(sql.c_str(), values, lengths, formats);
-  }
-
-  // 4 parameters a row; PostgreSQL takes at most 65535 parameters a statement.
-  static constexpr std::size_t kRowsPerInsert = 1000;
-
   const std::string url_;
   std::string where_;
   // The writer thread's connection (which holds the locks), replaced on reconnecting (under
@@ -701,10 +505,11 @@ class PostgresStore final : public GroupCommitStore {
   std::unique_ptr<Connection> reader_;
   std::atomic<std::uint64_t> catch_ups_started_{0};
   std::uint64_t catch_ups_done_ = 0;
-  // Under mutex_ (GroupCommitStore's).
-  JournalFollower* follower_ = nullptr;
+  std::mutex follow_mutex_;  // a leaf: guards the follower's calls count
+  std::atomic<JournalFollower*> follower_{nullptr};
   int follower_calls_ = 0;
   std::condition_variable follower_idle_;
+  // Under mutex_ (GroupCommitStore's).
   std::condition_variable turn_cv_;  // owner_ or problem_ changed
   bool owner_ = false;               // this process holds the head
   bool duty_ = false;                // this process fires the real clock's timers
@@ -713,6 +518,8 @@ class PostgresStore final : public GroupCommitStore {
   Clock::time_point last_write_{}, last_waiter_check_{}, pause_until_{};
   std::string problem_;  // why the store cannot be used now
   bool fatal_ = false;   // ... and will not be again (a newer schema, an unreadable record)
+  std::condition_variable wake_follower_;
+  std::thread follower_thread_;
 };
 
 }  // namespace

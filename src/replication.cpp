@@ -93,16 +93,16 @@ std::uint64_t Core::applied_seq() {
   return diverged_ ? 0 : applied_seq_;
 }
 
-void Core::apply_remote(const std::vector<Numbered>& records) {
+std::function<void()> Core::apply_remote(const std::vector<Numbered>& records) {
   std::vector<std::pair<Slot, Callbacks>> settled;
-  std::vector<std::pair<Task, Callbacks>> runs;
+  auto runs = std::make_shared<std::vector<std::pair<Task, Callbacks>>>();
   {
     std::lock_guard lock(mutex_);
-    if (closing_ || records.empty()) return;
+    if (closing_ || records.empty()) return {};
     if (diverged_) {
       // Applied again from the start (which is a reset), or not at all: these were read for
       // the state before the divergence.
-      if (records.front().record.kind != Reset::kind) return;
+      if (records.front().record.kind != Reset::kind) return {};
       applied_seq_ = 0;
       diverged_ = false;
     }
@@ -138,12 +138,15 @@ void Core::apply_remote(const std::vector<Numbered>& records) {
     replay_at_.reset();
     arm();
     for (auto& [task, cbs] : settled)
-      runs.emplace_back(snapshot(tasks_[task]), std::move(cbs));
+      runs->emplace_back(snapshot(tasks_[task]), std::move(cbs));
   }
   settled_cv_.notify_all();
-  deliver_events();
-  for (auto& [task, cbs] : runs)
-    run(cbs, task);
+  // Run by the store while it still counts this call (follow(nullptr) waits for it).
+  return [this, runs] {
+    deliver_events();
+    for (auto& [task, cbs] : *runs)
+      run(cbs, task);
+  };
 }
 
 void Core::locked(const std::function<void()>& fn) {

@@ -114,8 +114,10 @@ class JournalFollower {
     Store::Record record;
   };
   /// Applies records that other processes wrote, in seq order, skipping those already applied.
-  /// Throws StoreError on a record it cannot apply.
-  virtual void apply_remote(const std::vector<Numbered>& records) = 0;
+  /// Returns what to run next, without a lock of the store's and, on the store's writer, once
+  /// its turn is open: the callbacks of operations they settled and the event delivery, which
+  /// may call the manager again. Throws StoreError on a record it cannot apply.
+  virtual std::function<void()> apply_remote(const std::vector<Numbered>& records) = 0;
   /// Runs `fn` under the manager's lock: while it runs, nothing is appended.
   virtual void locked(const std::function<void()>& fn) = 0;
   /// The journal lost records this process had applied (a commit failed): the manager applies
