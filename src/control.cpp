@@ -72,7 +72,10 @@ void Core::reset_to(std::uint64_t seed, const Settings& settings) {
   settings_ = settings;
   seed_ = seed;
   // A reset that another process made moves this one's clock back too.
-  if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && (!replay_at_ || following_)) v->rewind();
+  if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && (!replay_at_ || following_)) {
+    v->rewind();
+    if (pinned_now_) pinned_now_ = v->now();  // the reset's record carries the rewound time
+  }
 }
 
 void Core::shutdown() {

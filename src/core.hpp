@@ -296,10 +296,17 @@ class Core : public std::enable_shared_from_this<Core>, private JournalFollower 
   // ---- a shared journal (replication.cpp) ----
   /// mutex_, held for a change; with a shared store, also the journal's head (a turn), taken
   /// first, with what the other processes wrote applied.
+  /// While it is held, current_time() is the time the lock was taken: what a change decides
+  /// and the time its record carries are the same instant, so that a replay (a restart, another
+  /// server) gives the same timestamps.
   class WriteLock {
    public:
-    WriteLock(Lock lock, Store* shared) : lock_(std::move(lock)), shared_(shared) {}
+    WriteLock(Core& core, Lock lock, Store* shared)
+        : core_(core), lock_(std::move(lock)), shared_(shared) {
+      core_.pinned_now_ = core_.clock_.now();
+    }
     ~WriteLock() {
+      core_.pinned_now_.reset();
       lock_.unlock();
       if (shared_) shared_->end_write();
     }
@@ -307,6 +314,7 @@ class Core : public std::enable_shared_from_this<Core>, private JournalFollower 
     WriteLock& operator=(const WriteLock&) = delete;
 
    private:
+    Core& core_;
     Lock lock_;
     Store* shared_;
   };
@@ -323,7 +331,9 @@ class Core : public std::enable_shared_from_this<Core>, private JournalFollower 
   bool fires_timers() const;
 
   /// The clock's time, or while replaying the journal, the time of the record being replayed.
-  TimePoint current_time() const { return replay_at_ ? *replay_at_ : clock_.now(); }
+  TimePoint current_time() const {
+    return replay_at_ ? *replay_at_ : pinned_now_ ? *pinned_now_ : clock_.now();
+  }
 
   // ---- the journal (persistence.cpp) ----
   /// Appends what a change decided to the journal (under mutex_); nothing without a store or
@@ -616,6 +626,7 @@ class Core : public std::enable_shared_from_this<Core>, private JournalFollower 
   std::uint64_t clock_listener_ = 0;  // the virtual clock's listener, while a store is open
   std::vector<Store::Record>* migrated_ = nullptr;  // while migrating: the new journal
   std::optional<TimePoint> replay_at_;              // set while replaying
+  std::optional<TimePoint> pinned_now_;             // set while a WriteLock is held
   TimePoint last_recorded_at_{};
   // A shared store (Store::shared()).
   bool shared_ = false;

@@ -34,11 +34,11 @@ void Core::open_shared() {
 }
 
 Core::WriteLock Core::write_lock() {
-  if (!shared_) return WriteLock(Lock(mutex_), nullptr);
+  if (!shared_) return WriteLock(*this, Lock(mutex_), nullptr);
   for (;;) {
     const std::uint64_t turn = store_->begin_write();
     Lock lock(mutex_);
-    if (store_->holds(turn)) return WriteLock(std::move(lock), store_.get());
+    if (store_->holds(turn)) return WriteLock(*this, std::move(lock), store_.get());
     // The turn ended between the two (another process asked for the head): again.
     lock.unlock();
     store_->end_write();

@@ -182,8 +182,12 @@ TEST_CASE("with the system clock, one replica fires every timer, also for the ot
   CHECK(std::chrono::steady_clock::now() - start < 3s);
   CHECK(sql.number("SELECT count(*) FROM mockcloud_journal WHERE kind = 'task.completed'") == 4);
   for (const auto& id : ids) {
-    CHECK(a.get_vm(id).value().status != VmStatus::creating);
-    CHECK(b.get_vm(id).value().status != VmStatus::creating);
+    const Vm on_a = a.get_vm(id).value(), on_b = b.get_vm(id).value();
+    CHECK(on_a.status != VmStatus::creating);
+    CHECK(on_b.status == on_a.status);
+    // To the nanosecond: the time a change was decided is the time its record carries.
+    CHECK(on_b.created_at == on_a.created_at);
+    CHECK(on_b.updated_at == on_a.updated_at);
   }
   mctest::check_invariants(a);
   mctest::check_invariants(b);
