@@ -75,6 +75,7 @@ void Core::reset_to(std::uint64_t seed, const Settings& settings) {
   if (auto* v = dynamic_cast<VirtualClock*>(&clock_); v && (!replay_at_ || following_)) {
     v->rewind();
     if (pinned_now_) pinned_now_ = v->now();  // the reset's record carries the rewound time
+    remote_at_ = v->now();                    // what the other servers wrote before is behind it
   }
 }
 

@@ -39,7 +39,9 @@ void GroupCommitStore::after_durable(std::function<void(bool)> callback) {
       waiters_.push_back({last_, std::move(callback)});  // in seq order: appended under lock
       return;
     }
-    ok = failure_.empty();
+    // After a failure, what is appended is not durable; unless a store that goes on after one
+    // (PostgreSQL's, reconnecting) has dropped what failed: then all that is left is.
+    ok = failure_.empty() || durable_ >= last_;
   }
   callback(ok);
 }

@@ -114,6 +114,9 @@ TEST_CASE("a reset on one replica empties the cloud for all, and rewinds their c
   CHECK(a->counts().environments == 0);
   CHECK(a->seed() == 7);
   CHECK(a.clock.now() == VirtualClock::default_start());
+  // The one that reset stays there too (it had only followed a's advance).
+  CHECK(b->counts().environments == 0);
+  CHECK(b.clock.now() == VirtualClock::default_start());
   CHECK(a->create_environment({.name = "dev"}).has_value());
   CHECK(b->list_environments({}, {}).items.size() == 1);
 }
