@@ -221,6 +221,20 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void process() {
+    // With a shared journal this server does not hold: what the others committed is applied
+    // first, off this thread, one round trip for every request that waits meanwhile.
+    if (!caught_up_ && server_.api.support().needs_catch_up()) {
+      set_phase(Phase::delaying);
+      server_.api.support().catch_up_async([self = shared_from_this()] {
+        asio::post(self->socket_.get_executor(), [self] {
+          self->caught_up_ = true;
+          self->process();
+        });
+      });
+      return;
+    }
+    const mockcloud::ServerSupport::CaughtUp fresh(caught_up_);
+    caught_up_ = false;
     set_phase(Phase::handling);
     const auto& msg = parser_->get();
     const Request request = to_request(msg);
@@ -455,6 +469,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Response response_;
   std::string head_;
   bool keep_alive_ = true;
+  bool caught_up_ = false;  // this request waited for catch_up_async()
   bool http10_ = false;
   bool head_only_ = false;               // a HEAD request: no body on the wire
   bool counted_ = false;                 // holds one of ServerState::connections

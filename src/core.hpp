@@ -192,6 +192,23 @@ struct InClockAction {
   static inline thread_local int depth = 0;
 };
 
+/// Set while this thread serves a request whose catch-up already ran (Store::catch_up_async):
+/// refresh() then does not ask the database again.
+struct CaughtUp {
+  explicit CaughtUp(bool on) : on_(on) {
+    if (on_) ++depth;
+  }
+  ~CaughtUp() {
+    if (on_) --depth;
+  }
+  CaughtUp(const CaughtUp&) = delete;
+  CaughtUp& operator=(const CaughtUp&) = delete;
+  static inline thread_local int depth = 0;
+
+ private:
+  bool on_;
+};
+
 class Core : public std::enable_shared_from_this<Core>, private JournalFollower {
  public:
   Core(ManagerOptions options, Clock& clock);
@@ -270,6 +287,11 @@ class Core : public std::enable_shared_from_this<Core>, private JournalFollower 
   /// completed here, once for the cloud.
   std::size_t advance_clock(VirtualClock& clock, Duration d);
   bool shared() const noexcept { return shared_; }
+  bool needs_catch_up() const { return shared_ && store_->needs_catch_up(); }
+  void catch_up_async(std::function<void()> done) {
+    if (!shared_) return done();
+    store_->catch_up_async(std::move(done));
+  }
   /// Why the store cannot be used now, or empty.
   std::string unavailable() const { return store_ ? store_->unavailable() : std::string(); }
 

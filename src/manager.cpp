@@ -243,6 +243,18 @@ std::string ServerSupport::unavailable() const {
 void ServerSupport::refresh() {
   core_->refresh();
 }
+bool ServerSupport::needs_catch_up() const {
+  return core_->needs_catch_up();
+}
+void ServerSupport::catch_up_async(std::function<void()> done) {
+  core_->catch_up_async(std::move(done));
+}
+ServerSupport::CaughtUp::CaughtUp(bool caught_up) : on_(caught_up) {
+  if (on_) ++detail::CaughtUp::depth;
+}
+ServerSupport::CaughtUp::~CaughtUp() {
+  if (on_) --detail::CaughtUp::depth;
+}
 std::size_t ServerSupport::advance_clock(VirtualClock& clock, Duration d) {
   return core_->advance_clock(clock, d);
 }

@@ -162,6 +162,31 @@ class PostgresStore final : public GroupCommitStore {
     if (notify) notify();
   }
 
+  void wait_callbacks() override {
+    {
+      std::unique_lock lock(mutex_);
+      reads_done_.wait(lock, [&] { return reads_waiting_.empty() && reads_running_ == 0; });
+    }
+    GroupCommitStore::wait_callbacks();
+  }
+
+  bool needs_catch_up() const override {
+    std::lock_guard lock(mutex_);
+    return !owner_ && problem_.empty() && follower_ != nullptr;
+  }
+
+  void catch_up_async(std::function<void()> done) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (!stop_) {
+        reads_waiting_.push_back(std::move(done));
+        wake_follower_.notify_all();
+        return;
+      }
+    }
+    done();
+  }
+
   bool timer_duty() const override {
     std::lock_guard lock(mutex_);
     return duty_;
@@ -291,7 +316,26 @@ class PostgresStore final : public GroupCommitStore {
     std::unique_lock lock(mutex_);
     auto next_duty = Clock::now();
     while (!stop_) {
-      wake_follower_.wait_for(lock, kFollowEvery, [&] { return stop_; });
+      wake_follower_.wait_for(lock, kFollowEvery, [&] { return stop_ || !reads_waiting_.empty(); });
+      if (!reads_waiting_.empty()) {
+        // The reads that queued up meanwhile share one catch-up, which starts after they came.
+        std::vector<std::function<void()>> reads;
+        reads.swap(reads_waiting_);
+        ++reads_running_;
+        lock.unlock();
+        try {
+          catch_up();
+        } catch (const StoreError&) {
+          // each read calls catch_up() itself then, and answers 503
+        }
+        for (auto& done : reads)
+          done();
+        reads.clear();  // what they hold goes before wait_callbacks() returns
+        lock.lock();
+        --reads_running_;
+        reads_done_.notify_all();
+        continue;
+      }
       if (stop_ || follower_ == nullptr || !problem_.empty()) continue;
       const bool ask = !duty_ && Clock::now() >= next_duty;
       lock.unlock();
@@ -306,6 +350,15 @@ class PostgresStore final : public GroupCommitStore {
       }
       lock.lock();
     }
+    // Stopping: the reads still waiting go on (and fail on their own if they must).
+    std::vector<std::function<void()>> reads;
+    reads.swap(reads_waiting_);
+    lock.unlock();
+    for (auto& done : reads)
+      done();
+    reads.clear();
+    lock.lock();
+    reads_done_.notify_all();
   }
 
   /// Writes what is queued (as the owner of the head, or of a journal nobody follows).
@@ -519,6 +572,9 @@ class PostgresStore final : public GroupCommitStore {
   std::string problem_;  // why the store cannot be used now
   bool fatal_ = false;   // ... and will not be again (a newer schema, an unreadable record)
   std::condition_variable wake_follower_;
+  std::vector<std::function<void()>> reads_waiting_;  // catch_up_async()'s, for the follower thread
+  int reads_running_ = 0;                             // batches of them being run
+  std::condition_variable reads_done_;
   std::thread follower_thread_;
 };
 

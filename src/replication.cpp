@@ -47,7 +47,7 @@ Core::WriteLock Core::write_lock() {
 
 void Core::refresh() const {
   if (!shared_ || InClockAction::depth > 0) return;
-  store_->catch_up();
+  if (CaughtUp::depth == 0) store_->catch_up();
   sync_clock();
 }
 

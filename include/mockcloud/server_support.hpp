@@ -49,6 +49,24 @@ class ServerSupport {
   /// Applies what the other servers wrote and moves a virtual clock to where they left it.
   /// Throws StoreError when the database is unreachable.
   void refresh();
+  /// Whether a request should wait for catch_up_async() before it is handled (this server
+  /// does not hold the shared journal's head), rather than block its thread in refresh().
+  bool needs_catch_up() const;
+  /// Calls `done`, on a thread of the store's, once what the other servers committed before
+  /// this call is applied; the requests waiting meanwhile share one round trip.
+  void catch_up_async(std::function<void()> done);
+  /// While one lives on this thread, the manager's calls do not catch up again (the request
+  /// came through catch_up_async()).
+  class CaughtUp {
+   public:
+    explicit CaughtUp(bool caught_up);
+    ~CaughtUp();
+    CaughtUp(const CaughtUp&) = delete;
+    CaughtUp& operator=(const CaughtUp&) = delete;
+
+   private:
+    bool on_;
+  };
   /// Advances the manager's virtual clock by `d`, firing what comes due; with a shared store,
   /// for the whole cloud (the other servers follow). Returns how many timers fired.
   std::size_t advance_clock(VirtualClock& clock, Duration d);

@@ -95,6 +95,13 @@ class Store {
   /// Applies what the others committed since the last call (nothing while this process holds
   /// the head). Throws StoreError when the database is unreachable.
   virtual void catch_up() {}
+  /// Whether a read must first apply what the others committed (this process does not hold
+  /// the head): then a server calls catch_up_async() rather than block a thread on it.
+  virtual bool needs_catch_up() const { return false; }
+  /// Calls `done` (on a thread of the store's) once a catch-up that started after this call
+  /// has ended, with or without success (a read then fails on its own). Concurrent callers share
+  /// one round trip.
+  virtual void catch_up_async(std::function<void()> done) { done(); }
   /// Whether this process fires the timers of a real clock: one process of the cloud at a time
   /// does (a virtual clock's timers fire in the process that advances it).
   virtual bool timer_duty() const { return true; }
