@@ -41,7 +41,7 @@ void Core::apply(const Reset& e) {
   if (e.model != model_)
     throw StoreError(fmt::format(
         "the journal was written by a cloud of another model ({}), and this one is {}: start "
-        "the server with the dialect that wrote it, or use another data directory",
+        "the server with the dialect that wrote it, or use another data directory or database",
         describe_model(e.model), describe_model(model_)));
   reset_to(e.seed, e.settings);
 }

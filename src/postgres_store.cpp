@@ -95,6 +95,13 @@ class PostgresStore final : public GroupCommitStore {
   }
 
   void follow(JournalFollower* follower) override {
+    if (follower) {
+      // A store handed from one manager to the next: the last one's head goes back first (the
+      // writer gives it back once nobody follows), so that the new follower's first turn applies
+      // the whole journal instead of trusting a state that is not its own.
+      std::unique_lock lock(mutex_);
+      turn_cv_.wait(lock, [&] { return !owner_ || !problem_.empty(); });
+    }
     {
       std::unique_lock calls(follow_mutex_);
       follower_ = follower;
@@ -446,6 +453,7 @@ class PostgresStore final : public GroupCommitStore {
       auto close = [&] {
         std::lock_guard inner(mutex_);
         owner_ = false;
+        turn_cv_.notify_all();
       };
       if (f)
         f->locked(close);

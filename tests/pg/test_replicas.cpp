@@ -71,6 +71,42 @@ TEST_CASE("what one replica acknowledges, the next read on another sees") {
   CHECK(b->faults().empty());
 }
 
+TEST_CASE("a store handed from one manager to the next is read whole by the next") {
+  PgBacking db;
+  const std::shared_ptr<Store> store = open_postgres_store(db.url);
+  std::string env_id;
+  {
+    VirtualClock clock;
+    ResourceManager first(ManagerOptions{.seed = 42, .store = store}, clock);
+    env_id = first.create_environment({.name = "dev"}).value().id;
+  }
+  {
+    // The same model sees the first one's state, and appends after it.
+    VirtualClock clock;
+    ResourceManager second(ManagerOptions{.seed = 42, .store = store}, clock);
+    CHECK(second.get_environment(env_id).value().name == "dev");
+    CHECK(second.create_environment({.name = "dev"}).error().kind == ErrorKind::conflict);
+    CHECK(second.create_environment({.name = "qa"}).has_value());
+  }
+  // Another model refuses the journal, whose first record says what wrote it ...
+  std::string message;
+  try {
+    VirtualClock clock;
+    ResourceManager other(
+        ManagerOptions{.seed = 42, .model = CloudModel::original(), .store = store}, clock);
+  } catch (const StoreError& e) {
+    message = e.what();
+  }
+  INFO(message);
+  CHECK(message.find("model") != std::string::npos);
+  // ... and leaves it as it was: one reset, two environments.
+  Sql sql(db.url);
+  CHECK(sql.number("SELECT count(*) FROM mockcloud_journal WHERE kind = 'reset'") == 1);
+  VirtualClock clock;
+  ResourceManager again(ManagerOptions{.seed = 42, .store = open_postgres_store(db.url)}, clock);
+  CHECK(again.counts().environments == 2);
+}
+
 TEST_CASE("a virtual clock advanced on one replica moves them all; each task completes once") {
   PgBacking db;
   Replica a(db.url), b(db.url), c(db.url);
