@@ -14,16 +14,19 @@ void Core::open_shared() {
   shared_ = true;
   events_on_ = false;  // loading emits nothing
   store_->follow(this);
-  store_->catch_up();  // the journal so far
-  {
-    std::lock_guard lock(mutex_);
-    std::lock_guard subs(subscribers_mutex_);
-    events_changed();
-  }
-  {
+  try {
+    store_->catch_up();  // the journal so far
+    {
+      std::lock_guard lock(mutex_);
+      std::lock_guard subs(subscribers_mutex_);
+      events_changed();
+    }
     // The head: anything written since is applied, and the first process writes the start.
     const auto lock = write_lock();
     if (applied_seq_ == 0) record(Reset{seed_, settings_, model_});
+  } catch (...) {
+    store_->follow(nullptr);  // a manager that does not open leaves no follower behind
+    throw;
   }
   if (auto* v = dynamic_cast<VirtualClock*>(&clock_)) {
     sync_clock();  // where the cloud's virtual clock is
