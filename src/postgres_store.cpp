@@ -34,6 +34,7 @@ using pg::Connection;
 constexpr long long kLockClass = 0x4d434c44LL;
 constexpr long long kHeadLock = (kLockClass << 32) | 2;   // the process that writes now
 constexpr long long kTimerLock = (kLockClass << 32) | 3;  // the process that fires timers
+constexpr long long kWantLock = (kLockClass << 32) | 5;   // held shared by who wants a lease
 
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
@@ -49,9 +50,23 @@ constexpr auto kDutyPoll = 500ms;
 constexpr auto kFollowEvery = 100ms;
 // How long a write waits for the head before answering that the database is busy.
 constexpr auto kHeadWait = 10s;
+// Read leases (the head held shared, by any number of processes, while none writes): a holder
+// looks for a waiting writer this often, and trusts its lease for reads only while its last look
+// is this recent. A process whose reads went to the database tries for a lease at most every
+// kLeaseRetry, and says it wants one (kWantLock) until it has one or has not read for
+// kLeaseWantFor. The head's holder gives way to a lease once quiet for kQuiet while one is wanted.
+constexpr auto kLeaseCheck = 10ms;
+constexpr auto kLeaseTrust = 100ms;
+constexpr auto kLeaseRetry = 20ms;
+constexpr auto kLeaseWantFor = 1s;
 // Reconnecting: the first wait, doubled up to the last.
 constexpr auto kFirstBackoff = 50ms;
 constexpr auto kMaxBackoff = 2s;
+
+/// "SELECT fn(key)".
+std::string lock_sql(std::string_view fn, long long key) {
+  return fmt::format("SELECT {}({})", fn, key);
+}
 
 class PostgresStore final : public GroupCommitStore {
  public:
@@ -100,7 +115,7 @@ class PostgresStore final : public GroupCommitStore {
       // writer gives it back once nobody follows), so that the new follower's first turn applies
       // the whole journal instead of trusting a state that is not its own.
       std::unique_lock lock(mutex_);
-      turn_cv_.wait(lock, [&] { return !owner_ || !problem_.empty(); });
+      turn_cv_.wait(lock, [&] { return (!owner_ && !leased_) || !problem_.empty(); });
     }
     {
       std::unique_lock calls(follow_mutex_);
@@ -143,13 +158,24 @@ class PostgresStore final : public GroupCommitStore {
     if (demand_ == 0) wake_.notify_all();
   }
 
-  void catch_up() override {
+  void catch_up() override { catch_up(/*for_read*/ true); }
+
+  /// A read's catch-up (which asks for a lease too), or the follower thread's own.
+  void catch_up(bool for_read) {
     const std::uint64_t arrival = catch_ups_started_.load();
     std::lock_guard reading(reader_mutex_);
     {
       std::lock_guard lock(mutex_);
       if (!problem_.empty()) throw StoreError(problem_);
-      if (owner_) return;  // nobody else writes meanwhile: the state here is the latest
+      // Nobody else writes meanwhile: the state here is the latest.
+      if (owner_ || lease_fresh()) return;
+      if (for_read) {
+        last_want_ = Clock::now();
+        if (!lease_wanted_) {
+          lease_wanted_ = true;
+          wake_.notify_all();
+        }
+      }
     }
     // A catch-up that started after this call arrived has read what this one would.
     if (catch_ups_done_ > arrival) return;
@@ -179,7 +205,7 @@ class PostgresStore final : public GroupCommitStore {
 
   bool needs_catch_up() const override {
     std::lock_guard lock(mutex_);
-    return !owner_ && problem_.empty() && follower_ != nullptr;
+    return !owner_ && !lease_fresh() && problem_.empty() && follower_ != nullptr;
   }
 
   void catch_up_async(std::function<void()> done) override {
@@ -273,6 +299,10 @@ class PostgresStore final : public GroupCommitStore {
           release(lock);
           continue;
         }
+        if (leased_ || wanting_) {
+          drop_lease(lock);
+          continue;
+        }
         if (!queue_.empty()) {
           flush(lock);
           continue;
@@ -283,23 +313,49 @@ class PostgresStore final : public GroupCommitStore {
       }
       if (owner_) {
         const auto now = Clock::now();
-        const auto every = now - last_write_ < kQuiet ? kWaiterCheck : kQuietWaiterCheck;
-        bool waited_for = false;
+        const bool quiet = now - last_write_ >= kQuiet;
+        const auto every = quiet ? kQuietWaiterCheck : kWaiterCheck;
+        Others others;
         if (!stop_ && now - last_waiter_check_ >= every) {
           last_waiter_check_ = now;
-          waited_for = someone_waits(lock);
+          others = look_at_others(lock);
           if (!problem_.empty()) continue;
         }
-        if (stop_ || waited_for) {
+        if (stop_ || others.waiting) {
           release(lock);
-          if (waited_for) pause_until_ = Clock::now() + 1ms;  // the waiter goes first
+          if (others.waiting) pause_until_ = Clock::now() + 1ms;  // the waiter goes first
           continue;
         }
         if (!queue_.empty()) {
           flush(lock);
           continue;
         }
+        if (others.want_lease && quiet && demand_ == 0) {
+          release(lock, /*keep_lease*/ true);  // the readers elsewhere read from memory too
+          continue;
+        }
         wake_.wait_for(lock, kWaiterCheck, [&] { return stop_ || !queue_.empty(); });
+        continue;
+      }
+      if (leased_) {
+        if (stop_ || demand_ > 0) {
+          drop_lease(lock);
+          continue;
+        }
+        const auto now = Clock::now();
+        if (now - last_waiter_check_ >= kLeaseCheck) {
+          last_waiter_check_ = now;
+          const Others others = look_at_others(lock);
+          if (!problem_.empty()) continue;
+          if (others.waiting) {
+            drop_lease(lock);
+          } else {
+            lease_ok_ = now;
+          }
+          continue;
+        }
+        wake_.wait_until(lock, last_waiter_check_ + kLeaseCheck,
+                         [&] { return stop_ || demand_ > 0 || !problem_.empty() || !follower_; });
         continue;
       }
       if (stop_) break;
@@ -307,12 +363,33 @@ class PostgresStore final : public GroupCommitStore {
         acquire(lock);
         continue;
       }
-      if (demand_ > 0)
+      if (demand_ > 0) {
         wake_.wait_until(lock, pause_until_, [&] { return stop_ || !problem_.empty(); });
-      else
-        wake_.wait(lock, [&] { return stop_ || demand_ > 0 || !problem_.empty(); });
+        continue;
+      }
+      const auto now = Clock::now();
+      if (lease_wanted_ && now >= lease_retry_at_) {
+        try_lease(lock);
+        continue;
+      }
+      if (wanting_ && now - last_want_ >= kLeaseWantFor) {
+        drop_lease(lock);  // the reads stopped: the head's holder need not give way
+        continue;
+      }
+      const bool was_wanted = lease_wanted_;
+      const auto woken = [&] {
+        return stop_ || demand_ > 0 || !problem_.empty() || (lease_wanted_ && !was_wanted);
+      };
+      if (!lease_wanted_ && !wanting_) {
+        wake_.wait(lock, woken);
+      } else {
+        auto until = lease_wanted_ ? lease_retry_at_ : last_want_ + kLeaseWantFor;
+        if (wanting_) until = std::min(until, last_want_ + kLeaseWantFor);
+        wake_.wait_until(lock, until, woken);
+      }
     }
     if (owner_) release(lock);
+    if (leased_ || wanting_) drop_lease(lock);
     deliver_rest(lock);
   }
 
@@ -351,7 +428,7 @@ class PostgresStore final : public GroupCommitStore {
           next_duty = Clock::now() + kDutyPoll;
           take_duty();
         }
-        catch_up();
+        catch_up(/*for_read*/ false);
       } catch (const StoreError&) {
         // unreachable: the writer thread reconnects; a request gets the 503
       }
@@ -387,7 +464,7 @@ class PostgresStore final : public GroupCommitStore {
   /// After a failure as the owner: the turn and what it queued are gone.
   void drop_turn(std::unique_lock<std::mutex>& lock, const std::string& error) {
     const bool had_turn = owner_ || last_ != durable_;
-    owner_ = false;
+    owner_ = leased_ = wanting_ = false;  // the locks go with the connection
     duty_ = false;
     queue_.clear();
     batch_done(lock, durable_, error);  // every waiter: false
@@ -445,8 +522,9 @@ class PostgresStore final : public GroupCommitStore {
   }
 
   /// Gives the head back: no append after the manager's lock is taken here; what was queued
-  /// before is written first.
-  void release(std::unique_lock<std::mutex>& lock) {
+  /// before is written first. With `keep_lease`, keeps it shared (a read lease) if nobody waits
+  /// for it: nobody wrote since this process did, so its state is the latest.
+  void release(std::unique_lock<std::mutex>& lock, bool keep_lease = false) {
     lock.unlock();
     {
       Following f(*this);
@@ -464,8 +542,95 @@ class PostgresStore final : public GroupCommitStore {
     if (!queue_.empty()) flush(lock);
     if (!problem_.empty()) return;
     lock.unlock();
+    bool leased = false;
+    if (keep_lease) {
+      try {
+        // The same session holds it exclusively: granted unless a writer already waits.
+        leased = db_->scalar(lock_sql("pg_try_advisory_lock_shared", kHeadLock).c_str()) == "t";
+      } catch (const StoreError&) {
+        // the connection is gone: unlock_head() finds so too
+      }
+    }
     unlock_head();
     lock.lock();
+    if (leased && problem_.empty()) take_lease_state();
+  }
+
+  /// The state of a new lease (mutex_ held).
+  void take_lease_state() {
+    leased_ = true;
+    lease_ok_ = last_waiter_check_ = Clock::now();
+    lease_wanted_ = false;
+    turn_cv_.notify_all();
+  }
+
+  /// Whether reads may trust the lease: held, and looked after recently (mutex_ held).
+  bool lease_fresh() const { return leased_ && Clock::now() - lease_ok_ < kLeaseTrust; }
+
+  /// Gives up the read lease, and the wish for one.
+  void drop_lease(std::unique_lock<std::mutex>& lock) {
+    const bool leased = leased_, wanting = wanting_;
+    leased_ = wanting_ = false;  // first: the reads from now on go to the database
+    turn_cv_.notify_all();
+    lock.unlock();
+    std::string error;
+    try {
+      if (leased) db_->exec(lock_sql("pg_advisory_unlock_shared", kHeadLock).c_str());
+      if (wanting) db_->exec(lock_sql("pg_advisory_unlock_shared", kWantLock).c_str());
+    } catch (const StoreError& e) {
+      error = e.what();
+    }
+    lock.lock();
+    if (!error.empty() && db_->broken()) mark_lost(error);
+  }
+
+  /// Tries for a read lease without waiting; applies what the others wrote once it has one.
+  /// Failing, says that this process wants one, so that the head's holder gives way when quiet.
+  void try_lease(std::unique_lock<std::mutex>& lock) {
+    lease_wanted_ = false;
+    lease_retry_at_ = Clock::now() + kLeaseRetry;
+    const bool wanting = wanting_;
+    lock.unlock();
+    std::string error;
+    bool got = false, wants = wanting;
+    std::function<void()> notify;
+    Following f(*this);
+    try {
+      got = db_->scalar(lock_sql("pg_try_advisory_lock_shared", kHeadLock).c_str()) == "t";
+      if (got) {
+        if (f) notify = f->apply_remote(pg::read_after(*db_, f->applied_seq()));
+      } else if (!wanting) {
+        db_->exec(lock_sql("pg_advisory_lock_shared", kWantLock).c_str());
+        wants = true;
+      }
+    } catch (const StoreError& e) {
+      error = e.what();
+    }
+    lock.lock();
+    wanting_ = wants;
+    if (!error.empty()) {
+      if (db_->broken()) return mark_lost(error);
+      if (got) {
+        // A record this version cannot apply: as acquire() does, give up for good.
+        lock.unlock();
+        try {
+          db_->exec(lock_sql("pg_advisory_unlock_shared", kHeadLock).c_str());
+        } catch (const StoreError&) {
+        }
+        lock.lock();
+        problem_ = fmt::format("cannot follow the shared journal: {}", error);
+        fatal_ = true;
+        turn_cv_.notify_all();
+      }
+      return;
+    }
+    if (!got) return;
+    take_lease_state();
+    if (notify) {
+      lock.unlock();
+      notify();
+      lock.lock();
+    }
   }
 
   void unlock_head() {
@@ -476,23 +641,32 @@ class PostgresStore final : public GroupCommitStore {
     }
   }
 
-  /// Whether another process waits for the head.
-  bool someone_waits(std::unique_lock<std::mutex>& lock) {
+  /// What the other processes ask of the head: whether one waits for it, and whether one wants
+  /// a read lease.
+  struct Others {
+    bool waiting = false, want_lease = false;
+  };
+  Others look_at_others(std::unique_lock<std::mutex>& lock) {
     lock.unlock();
-    bool waits = false;
+    std::optional<std::string> seen;
     try {
-      waits = db_->scalar(fmt::format("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = "
-                                      "'advisory' AND NOT granted AND classid = {} AND objid = {})",
-                                      kLockClass, kHeadLock & 0xffffffffLL)
-                              .c_str()) == "t";
+      seen = db_->scalar(
+          fmt::format(
+              "SELECT bool_or(objid = {1} AND NOT granted)::int::text || "
+              "bool_or(objid = {2} AND granted AND pid <> pg_backend_pid())::int::text FROM "
+              "pg_locks WHERE locktype = 'advisory' AND classid = {0} AND objid IN ({1}, {2})",
+              kLockClass, kHeadLock & 0xffffffffLL, kWantLock & 0xffffffffLL)
+              .c_str());
     } catch (const StoreError& e) {
       lock.lock();
       mark_lost(e.what());
       drop_turn(lock, e.what());
-      return false;
+      return {};
     }
     lock.lock();
-    return waits;
+    // NULL (no row) when no lock of the two is held or asked for at all.
+    return {seen && seen->size() == 2 && (*seen)[0] == '1',
+            seen && seen->size() == 2 && (*seen)[1] == '1'};
   }
 
   /// Asks for the timer duty (on the reader's session); fires what is due once it has it.
@@ -545,7 +719,7 @@ class PostgresStore final : public GroupCommitStore {
     db_ = std::move(db);
     problem_.clear();
     failure_.clear();
-    owner_ = duty_ = false;
+    owner_ = duty_ = leased_ = wanting_ = false;
     queue_.clear();
     last_ = durable_;
     lock.unlock();
@@ -573,7 +747,11 @@ class PostgresStore final : public GroupCommitStore {
   // Under mutex_ (GroupCommitStore's).
   std::condition_variable turn_cv_;  // owner_ or problem_ changed
   bool owner_ = false;               // this process holds the head
-  bool duty_ = false;                // this process fires the real clock's timers
+  bool leased_ = false;              // ... holds it shared: reads, nobody writes (a read lease)
+  bool wanting_ = false;             // ... holds kWantLock shared: wants a read lease
+  bool lease_wanted_ = false;        // a read went to the database: try for a lease
+  Clock::time_point lease_ok_{}, lease_retry_at_{}, last_want_{};
+  bool duty_ = false;  // this process fires the real clock's timers
   std::uint64_t turn_ = 0;
   int demand_ = 0;  // callers between begin_write() and end_write()
   Clock::time_point last_write_{}, last_waiter_check_{}, pause_until_{};

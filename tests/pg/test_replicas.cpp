@@ -107,6 +107,40 @@ TEST_CASE("a store handed from one manager to the next is read whole by the next
   CHECK(again.counts().environments == 2);
 }
 
+TEST_CASE("replicas that only read share a read lease; a write takes it back, and is seen") {
+  PgBacking db;
+  const std::shared_ptr<Store> sa = open_postgres_store(db.url), sb = open_postgres_store(db.url);
+  VirtualClock ca, cb;
+  ResourceManager a(ManagerOptions{.seed = 42, .store = sa}, ca);
+  ResourceManager b(ManagerOptions{.seed = 42, .store = sb}, cb);
+  const auto leased = [&](ResourceManager& m, Store& s, const std::string& env_id) {
+    // Reads that go to the database ask for a lease; the writer gives way once quiet.
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (s.needs_catch_up() && std::chrono::steady_clock::now() < deadline) {
+      REQUIRE(m.get_environment(env_id).has_value());
+      std::this_thread::sleep_for(1ms);
+    }
+    return !s.needs_catch_up();
+  };
+  std::string last = a.create_environment({.name = "env-0"}).value().id;
+  for (int i = 1; i <= 6; ++i) {
+    // Both read from memory (neither asks the database) ...
+    CHECK(leased(b, *sb, last));
+    CHECK(leased(a, *sa, last));
+    // ... until one writes: it takes the head back first, and the other sees its write at once.
+    ResourceManager& writer = i % 2 ? a : b;
+    ResourceManager& reader = i % 2 ? b : a;
+    const auto env = writer.create_environment({.name = "env-" + std::to_string(i)});
+    REQUIRE(env.has_value());
+    last = env->id;
+    CHECK(reader.get_environment(last).value().name == "env-" + std::to_string(i));
+    CHECK(reader.counts().environments == static_cast<std::size_t>(i + 1));
+    // A name is still the cloud's: the other one cannot take it.
+    CHECK(reader.create_environment({.name = "env-" + std::to_string(i)}).error().kind ==
+          ErrorKind::conflict);
+  }
+}
+
 TEST_CASE("a virtual clock advanced on one replica moves them all; each task completes once") {
   PgBacking db;
   Replica a(db.url), b(db.url), c(db.url);
