@@ -38,7 +38,7 @@ std::string first_line(const char* text) {
 
 namespace {
 constexpr std::string_view kApplication = "mockcloud";
-// pg_advisory_xact_lock's key ("MCLD" and 4; postgres_store.cpp has the others): creating or
+// pg_advisory_xact_lock's key ("MCLD" and 4; postgres_store.hpp has the others): creating or
 // checking the schema, so that servers starting together on a new database create it once.
 constexpr long long kSchemaLock = (0x4d434c44LL << 32) | 4;
 // 4 parameters a row; PostgreSQL takes at most 65535 parameters a statement.

@@ -1,5 +1,6 @@
 // PostgreSQL for the journal store: a libpq connection, the schema, and the journal's rows.
-// What several processes do with them (turns of the head, catch-ups) is postgres_store.cpp's.
+// What several processes do with them (turns of the head, catch-ups) is postgres_store.cpp's and
+// postgres_head.cpp's.
 #pragma once
 
 #include <libpq-fe.h>
