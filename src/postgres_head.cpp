@@ -272,6 +272,10 @@ void PostgresStore::try_lease(std::unique_lock<std::mutex>& lock) {
     got = db_->scalar(lock_sql("pg_try_advisory_lock_shared", kHeadLock).c_str()) == "t";
     if (got) {
       if (f) notify = f->apply_remote(pg::read_after(*db_, f->applied_seq()));
+      if (wanting) {
+        db_->exec(lock_sql("pg_advisory_unlock_shared", kWantLock).c_str());
+        wants = false;
+      }
     } else if (!wanting) {
       db_->exec(lock_sql("pg_advisory_lock_shared", kWantLock).c_str());
       wants = true;
