@@ -107,12 +107,18 @@ void PostgresStore::end_write() {
 
 void PostgresStore::catch_up(bool for_read) {
   const std::uint64_t arrival = catch_ups_started_.load();
-  std::lock_guard reading(reader_mutex_);
-  {
+  // Nobody else writes meanwhile: the state here is the latest. Asked before the reader's lock,
+  // which the follower thread holds through its queries (a request would wait for them).
+  const auto up_to_date = [&] {
     std::lock_guard lock(mutex_);
     if (!problem_.empty()) throw StoreError(problem_);
-    // Nobody else writes meanwhile: the state here is the latest.
-    if (owner_ || lease_fresh()) return;
+    return owner_ || lease_fresh();
+  };
+  if (up_to_date()) return;
+  std::lock_guard reading(reader_mutex_);
+  if (up_to_date()) return;
+  {
+    std::lock_guard lock(mutex_);
     if (for_read) {
       last_want_ = Clock::now();
       if (!lease_wanted_) {
