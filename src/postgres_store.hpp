@@ -49,11 +49,13 @@ inline constexpr auto kFollowEvery = 100ms;
 inline constexpr auto kHeadWait = 10s;
 // Read leases (the head held shared, by any number of processes, while none writes): a holder
 // looks for a waiting writer this often, and trusts its lease for reads only while its last look
-// is this recent. A process whose reads went to the database tries for a lease at most every
-// kLeaseRetry, and says it wants one (kWantLock) until it has one or has not read for
-// kLeaseWantFor. The head's holder gives way to a lease once quiet for kQuiet while one is wanted.
+// is this recent (a bound for a session cut off without a word; a look that is only slow, on
+// loaded cores, must not send every read to the database). A process whose reads went to the
+// database tries for a lease at most every kLeaseRetry, and says it wants one (kWantLock) until it
+// has one or has not read for kLeaseWantFor. The head's holder gives way to a lease once quiet for
+// kQuiet while one is wanted.
 inline constexpr auto kLeaseCheck = 10ms;
-inline constexpr auto kLeaseTrust = 100ms;
+inline constexpr auto kLeaseTrust = 1s;
 inline constexpr auto kLeaseRetry = 20ms;
 inline constexpr auto kLeaseWantFor = 1s;
 // Reconnecting: the first wait, doubled up to the last.
