@@ -114,12 +114,31 @@ total() {  # total PORT PATH: X-Total-Count
     awk -F': *' 'tolower($1) == "x-total-count" { print $2 }'
 }
 
+# ticks PID...: the CPU time (clock ticks) of each live process and of its reaped children.
+ticks() {
+  local p t s=0
+  for p in "$@"; do
+    t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$p/stat" 2>/dev/null) || continue
+    s=$((s + t))
+  done
+  echo "$s"
+}
+# pg_ticks: PostgreSQL's CPU time, the postmaster's and its backends' (-1 without its data
+# directory, when the benchmark runs against a server of MOCKCLOUD_TEST_DATABASE_URL).
+pg_ticks() {
+  local pm
+  pm=$(head -n1 "${MOCKCLOUD_TEST_PGDATA:-/nonexistent}/postmaster.pid" 2>/dev/null) || { echo -1; return; }
+  ticks "$pm" $(pgrep -P "$pm")
+}
+
 # wrk_all LABEL ROUND SCRIPT PATH [ENV=VALUE...]: one wrk per replica in parallel; a line in
 # results.tsv: replicas label round rps(sum) p50(max) p99(max) requests non2xx socket_errors
+# servers_cpu_us pg_cpu_us (CPU time during the run: the servers', PostgreSQL's or -1)
 wrk_all() {
-  local label=$1 round=$2 script=$3 path=$4 i c pids=() f
+  local label=$1 round=$2 script=$3 path=$4 i c pids=() f cpu0 pg0 cpu1 pg1 hz
   shift 4
   c=$(((CONNS + ${#PORTS[@]} - 1) / ${#PORTS[@]}))
+  cpu0=$(ticks "${PIDS[@]}") pg0=$(pg_ticks)
   for i in "${!PORTS[@]}"; do
     f=$OUT/$label-r${#PORTS[@]}-round$round-$i.txt
     env HB_LUA="$LUA" HB_PREFIX="p$round-$i" "$@" wrk -t1 -c"$c" -d"${DUR}s" --latency \
@@ -127,15 +146,17 @@ wrk_all() {
     pids+=("$!")
   done
   for i in "${pids[@]}"; do wait "$i" || true; done
+  cpu1=$(ticks "${PIDS[@]}") pg1=$(pg_ticks) hz=$(getconf CLK_TCK)
   cat "$OUT/$label-r${#PORTS[@]}-round$round-"*.txt | grep '^HBRESULT' | awk -v n=${#PORTS[@]} \
-    -v l="$label" -v r="$round" '{
+    -v l="$label" -v r="$round" -v cpu=$(((cpu1 - cpu0) * 1000000 / hz)) \
+    -v pg=$([ "$pg0" = -1 ] && echo -1 || echo $(((pg1 - pg0) * 1000000 / hz))) '{
       for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
       rps += v["rps"]; req += v["requests"]; bad += v["status"]
       sock += v["connect"] + v["read"] + v["write"] + v["timeout"]
       if (v["p50_us"] > p50) p50 = v["p50_us"]; if (v["p99_us"] > p99) p99 = v["p99_us"]; runs++
     } END {
       if (runs != n) { print "wrk failed" > "/dev/stderr"; exit 1 }
-      print n, l, r, rps, p50, p99, req, bad, sock
+      print n, l, r, rps, p50, p99, req, bad, sock, cpu, pg
     }' >>"$RESULTS" || { log "wrk failed for $label: see $OUT"; exit 1; }
   log "$(tail -n1 "$RESULTS" | awk '{ printf "replicas=%s %-6s round=%s %9.0f req/s  p99 %.2f ms  non-2xx %s  socket errors %s", $1, $2, $3, $4, $6 / 1000, $8, $9 }')"
 }
@@ -194,6 +215,8 @@ echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/machine.txt"
 
 med() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { awk -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l { print $c }' "$RESULTS"; }
+# per_req N LABEL COLUMN: the column's CPU time per request of each round, in µs.
+per_req() { awk -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l && $7 > 0 && $c >= 0 { print $c / $7 }' "$RESULTS"; }
 sum() { awk -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l { s += $c } END { print s + 0 }' "$RESULTS"; }
 {
   echo "## Replicas on one database"
@@ -201,20 +224,25 @@ sum() { awk -v n="$1" -v l="$2" -v c="$3" '$1 == n && $2 == l { s += $c } END { 
   sed 's/^/    /' "$OUT/machine.txt"
   echo
   echo "Medians of $REPEAT round(s): req/s summed over the replicas' wrk runs, p99 the worst of them;"
-  echo "non-2xx and socket errors summed over all runs."
+  echo "non-2xx and socket errors summed over all runs. CPU/request: the CPU time of the servers"
+  echo "and of PostgreSQL during the run, per request (medians of the rounds' figures)."
   echo
-  echo "| replicas | creates/s | create p99 | GET one VM/s | GET p99 | non-2xx | socket errors |"
-  echo "|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| replicas | creates/s | create p99 | GET one VM/s | GET p99 | non-2xx | socket errors | create CPU/req servers + PG | GET CPU/req servers + PG |"
+  echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for n in $REPLICAS; do
     if [ -n "${REFUSED[$n]:-}" ] && [ -z "$(col "$n" create 4)" ]; then
-      echo "| $n | did not start | | | | | |"
+      echo "| $n | did not start | | | | | | | |"
       continue
     fi
     awk -v n="$n" -v c="$(col "$n" create 4 | med)" -v cp="$(col "$n" create 6 | med)" \
       -v g="$(col "$n" get 4 | med)" -v gp="$(col "$n" get 6 | med)" \
       -v bad="$(($(sum "$n" create 8) + $(sum "$n" get 8)))" \
-      -v sock="$(($(sum "$n" create 9) + $(sum "$n" get 9)))" 'BEGIN {
-      printf "| %s | %.0f | %.2f ms | %.0f | %.2f ms | %s | %s |\n", n, c, cp / 1000, g, gp / 1000, bad, sock }'
+      -v sock="$(($(sum "$n" create 9) + $(sum "$n" get 9)))" \
+      -v cs="$(per_req "$n" create 10 | med)" -v cq="$(per_req "$n" create 11 | med)" \
+      -v gs="$(per_req "$n" get 10 | med)" -v gq="$(per_req "$n" get 11 | med)" 'BEGIN {
+      printf "| %s | %.0f | %.2f ms | %.0f | %.2f ms | %s | %s | %.1f + %s µs | %.1f + %s µs |\n", n, c,
+        cp / 1000, g, gp / 1000, bad, sock, cs, cq == "nan" ? "?" : sprintf("%.1f", cq), gs,
+        gq == "nan" ? "?" : sprintf("%.1f", gq) }'
   done
   echo
   echo "Raw outputs: $OUT"
