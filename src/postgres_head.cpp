@@ -88,6 +88,8 @@ void PostgresStore::write_loop() {
         if (!problem_.empty()) continue;
         if (others.waiting) {
           drop_lease(lock);
+          // Writes are coming: leases taken between two writers' turns would delay the second.
+          lease_retry_at_ = now + kQuiet;
         } else {
           lease_ok_ = now;
         }
@@ -107,7 +109,10 @@ void PostgresStore::write_loop() {
       continue;
     }
     const auto now = Clock::now();
-    if (lease_wanted_ && now >= lease_retry_at_) {
+    // A process that writes does not try for a lease: its own next write would give it up, and
+    // another's would wait for that.
+    const auto next_try = std::max(lease_retry_at_, last_write_ + kQuiet);
+    if (lease_wanted_ && now >= next_try) {
       try_lease(lock);
       continue;
     }
@@ -122,7 +127,7 @@ void PostgresStore::write_loop() {
     if (!lease_wanted_ && !wanting_) {
       wake_.wait(lock, woken);
     } else {
-      auto until = lease_wanted_ ? lease_retry_at_ : last_want_ + kLeaseWantFor;
+      auto until = lease_wanted_ ? next_try : last_want_ + kLeaseWantFor;
       if (wanting_) until = std::min(until, last_want_ + kLeaseWantFor);
       wake_.wait_until(lock, until, woken);
     }
