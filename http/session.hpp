@@ -221,9 +221,27 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void process() {
-    // With a shared journal this server does not hold: what the others committed is applied
-    // first, off this thread, one round trip for every request that waits meanwhile.
-    if (!caught_up_ && server_.api.support().needs_catch_up()) {
+    // With a shared journal whose head another server holds, a write waits for the head off
+    // this thread (taking it applies what the others committed) ...
+    auto& support = server_.api.support();
+    const auto method = parser_->get().method();
+    const bool writes = method == bhttp::verb::post || method == bhttp::verb::put ||
+                        method == bhttp::verb::patch || method == bhttp::verb::delete_;
+    if (writes && !head_waited_ && support.needs_head()) {
+      set_phase(Phase::delaying);
+      support.wait_head_async([self = shared_from_this()](std::string why) {
+        asio::post(self->socket_.get_executor(), [self, why = std::move(why)]() mutable {
+          self->head_waited_ = true;
+          self->head_kept_ = std::move(why);
+          self->process();
+        });
+      });
+      return;
+    }
+    // ... and a read on a server that holds neither the head nor a read lease first applies
+    // what the others committed, off this thread, one round trip for every request that waits
+    // meanwhile.
+    if (!writes && !caught_up_ && support.needs_catch_up()) {
       set_phase(Phase::delaying);
       server_.api.support().catch_up_async([self = shared_from_this()] {
         asio::post(self->socket_.get_executor(), [self] {
@@ -234,13 +252,21 @@ class Session : public std::enable_shared_from_this<Session> {
       return;
     }
     const mockcloud::ServerSupport::CaughtUp fresh(caught_up_);
-    caught_up_ = false;
+    caught_up_ = head_waited_ = false;
     set_phase(Phase::handling);
     const auto& msg = parser_->get();
-    const Request request = to_request(msg);
     keep_alive_ = msg.keep_alive() && !server_.stopping.load(std::memory_order_relaxed);
     http10_ = msg.version() < 11;
     head_only_ = msg.method() == bhttp::verb::head;
+    if (!head_kept_.empty()) {
+      // Another server kept the head for too long: 503, and the client retries.
+      Api::error_response(response_, 503, head_kept_);
+      response_.retry_after = 1;
+      head_kept_.clear();
+      server_.api.record_rejected(response_);
+      return respond();
+    }
+    const Request request = to_request(msg);
     server_.api.handle(request, response_);
     if (server_.api.support().durable()) {
       // With --data-dir: answer once what this request changed or saw is on disk. The thread
@@ -469,7 +495,9 @@ class Session : public std::enable_shared_from_this<Session> {
   Response response_;
   std::string head_;
   bool keep_alive_ = true;
-  bool caught_up_ = false;  // this request waited for catch_up_async()
+  bool caught_up_ = false;    // this request waited for catch_up_async()
+  bool head_waited_ = false;  // ... for wait_head_async()
+  std::string head_kept_;     // ... which gave up, saying why
   bool http10_ = false;
   bool head_only_ = false;               // a HEAD request: no body on the wire
   bool counted_ = false;                 // holds one of ServerState::connections

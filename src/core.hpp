@@ -292,6 +292,11 @@ class Core : public std::enable_shared_from_this<Core>, private JournalFollower 
     if (!shared_) return done();
     store_->catch_up_async(std::move(done));
   }
+  bool needs_head() const { return shared_ && store_->needs_head(); }
+  void wait_head_async(std::function<void(std::string)> done) {
+    if (!shared_) return done({});
+    store_->wait_head_async(std::move(done));
+  }
   /// Why the store cannot be used now, or empty.
   std::string unavailable() const { return store_ ? store_->unavailable() : std::string(); }
 

@@ -249,6 +249,12 @@ bool ServerSupport::needs_catch_up() const {
 void ServerSupport::catch_up_async(std::function<void()> done) {
   core_->catch_up_async(std::move(done));
 }
+bool ServerSupport::needs_head() const {
+  return core_->needs_head();
+}
+void ServerSupport::wait_head_async(std::function<void(std::string)> done) {
+  core_->wait_head_async(std::move(done));
+}
 ServerSupport::CaughtUp::CaughtUp(bool caught_up) : on_(caught_up) {
   if (on_) ++detail::CaughtUp::depth;
 }

@@ -16,6 +16,7 @@ void PostgresStore::write_loop() {
   std::unique_lock lock(mutex_);
   auto backoff = kFirstBackoff;
   for (;;) {
+    if (answer_heads(lock)) continue;
     if (!problem_.empty() && !fatal_) {
       if (owner_ || last_ != durable_) drop_turn(lock, problem_);
       if (stop_) break;
@@ -134,6 +135,7 @@ void PostgresStore::write_loop() {
   }
   if (owner_) release(lock);
   if (leased_ || wanting_) drop_lease(lock);
+  answer_heads(lock);  // stopping: every one, to fail on its own
   deliver_rest(lock);
 }
 
@@ -313,6 +315,32 @@ void PostgresStore::try_lease(std::unique_lock<std::mutex>& lock) {
     notify();
     lock.lock();
   }
+}
+
+bool PostgresStore::answer_heads(std::unique_lock<std::mutex>& lock) {
+  if (heads_waiting_.empty()) return false;
+  const bool all = owner_ || !problem_.empty() || stop_ || follower_ == nullptr;
+  const auto now = Clock::now();
+  std::vector<std::function<void(std::string)>> go, late;
+  while (!heads_waiting_.empty() && (all || heads_waiting_.front().deadline <= now)) {
+    (all ? go : late).push_back(std::move(heads_waiting_.front().done));
+    heads_waiting_.pop_front();
+    --demand_;
+  }
+  if (go.empty() && late.empty()) return false;
+  const std::string why = late.empty() ? std::string() : head_kept();
+  ++reads_running_;  // wait_callbacks() waits for these too
+  lock.unlock();
+  for (auto& done : go)
+    done({});
+  for (auto& done : late)
+    done(why);
+  go.clear();  // what they hold goes before wait_callbacks() returns
+  late.clear();
+  lock.lock();
+  --reads_running_;
+  reads_done_.notify_all();
+  return true;
 }
 
 void PostgresStore::unlock_head() {

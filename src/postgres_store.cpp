@@ -84,10 +84,7 @@ std::uint64_t PostgresStore::begin_write() {
       turn_cv_.wait_for(lock, kHeadWait, [&] { return owner_ || !problem_.empty() || stop_; });
   if (!owner_) {
     --demand_;
-    if (!turned)
-      throw StoreError(fmt::format(
-          "another server has held the journal's head of {} for over {} s; retry shortly", where_,
-          std::chrono::duration_cast<std::chrono::seconds>(kHeadWait).count()));
+    if (!turned) throw StoreError(head_kept());
     throw StoreError(problem_.empty() ? "the store is closing" : problem_);
   }
   return turn_;
@@ -148,9 +145,35 @@ void PostgresStore::catch_up(bool for_read) {
 void PostgresStore::wait_callbacks() {
   {
     std::unique_lock lock(mutex_);
-    reads_done_.wait(lock, [&] { return reads_waiting_.empty() && reads_running_ == 0; });
+    reads_done_.wait(lock, [&] {
+      return reads_waiting_.empty() && heads_waiting_.empty() && reads_running_ == 0;
+    });
   }
   GroupCommitStore::wait_callbacks();
+}
+
+std::string PostgresStore::head_kept() const {
+  return fmt::format(
+      "another server has held the journal's head of {} for over {} s; retry shortly", where_,
+      std::chrono::duration_cast<std::chrono::seconds>(kHeadWait).count());
+}
+
+bool PostgresStore::needs_head() const {
+  std::lock_guard lock(mutex_);
+  return !owner_ && problem_.empty() && !stop_ && follower_ != nullptr;
+}
+
+void PostgresStore::wait_head_async(std::function<void(std::string)> done) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!owner_ && problem_.empty() && !stop_ && follower_ != nullptr) {
+      ++demand_;  // the writer thread takes the head for it, and answers
+      heads_waiting_.push_back({Clock::now() + kHeadWait, std::move(done)});
+      wake_.notify_all();
+      return;
+    }
+  }
+  done({});  // the write goes on: it has the head, or fails on its own
 }
 
 bool PostgresStore::needs_catch_up() const {

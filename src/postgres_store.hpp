@@ -88,6 +88,8 @@ class PostgresStore final : public GroupCommitStore {
   void wait_callbacks() override;
   bool needs_catch_up() const override;
   void catch_up_async(std::function<void()> done) override;
+  bool needs_head() const override;
+  void wait_head_async(std::function<void(std::string)> done) override;
   bool timer_duty() const override;
   std::string unavailable() const override;
 
@@ -171,6 +173,13 @@ class PostgresStore final : public GroupCommitStore {
 
   void unlock_head();
 
+  /// Answers wait_head_async()'s callers: all of them once this process holds the head or
+  /// cannot take it, and those waiting past kHeadWait with why (mutex_ held; released to call).
+  /// True when it answered some.
+  bool answer_heads(std::unique_lock<std::mutex>& lock);
+  /// Why a write gave up waiting for the head.
+  std::string head_kept() const;
+
   /// What the other processes ask of the head: whether one waits for it, and whether one wants
   /// a read lease.
   struct Others {
@@ -206,7 +215,12 @@ class PostgresStore final : public GroupCommitStore {
   bool fatal_ = false;   // ... and will not be again (a newer schema, an unreadable record)
   std::condition_variable wake_follower_;
   std::vector<std::function<void()>> reads_waiting_;  // catch_up_async()'s, for the follower thread
-  int reads_running_ = 0;                             // batches of them being run
+  int reads_running_ = 0;  // batches of them (and of heads_waiting_) being run
+  struct HeadWaiter {
+    Clock::time_point deadline;
+    std::function<void(std::string)> done;
+  };
+  std::deque<HeadWaiter> heads_waiting_;  // wait_head_async()'s, each counted in demand_
   std::condition_variable reads_done_;
   std::thread follower_thread_;
 };

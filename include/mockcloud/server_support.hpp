@@ -55,6 +55,12 @@ class ServerSupport {
   /// Calls `done`, on a thread of the store's, once what the other servers committed before
   /// this call is applied; the requests waiting meanwhile share one round trip.
   void catch_up_async(std::function<void()> done);
+  /// Whether a write should wait for wait_head_async() before it is handled (another server
+  /// holds the shared journal's head), rather than block its thread for the head.
+  bool needs_head() const;
+  /// Calls `done`, on a thread of the store's, once this server holds the head (an empty
+  /// string), or with why it gave up waiting (another server kept the head for over 10 s).
+  void wait_head_async(std::function<void(std::string)> done);
   /// While one lives on this thread, the manager's calls do not catch up again (the request
   /// came through catch_up_async()).
   class CaughtUp {

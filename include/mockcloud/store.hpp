@@ -102,6 +102,13 @@ class Store {
   /// has ended, with or without success (a read then fails on its own). Concurrent callers share
   /// one round trip.
   virtual void catch_up_async(std::function<void()> done) { done(); }
+  /// Whether a write would wait for the head now (another process holds it): then a server
+  /// calls wait_head_async() rather than block a thread in begin_write().
+  virtual bool needs_head() const { return false; }
+  /// Calls `done` (on a thread of the store's) once this process holds the head, with an empty
+  /// string; or at once when the store cannot take it (the write then fails on its own); or,
+  /// with why, when another process kept it past the time a write waits for it.
+  virtual void wait_head_async(std::function<void(std::string)> done) { done({}); }
   /// Whether this process fires the timers of a real clock: one process of the cloud at a time
   /// does (a virtual clock's timers fire in the process that advances it).
   virtual bool timer_duty() const { return true; }

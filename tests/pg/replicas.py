@@ -14,6 +14,8 @@ postgres-replicas); each case uses a database of its own, dropped at its end.
   kill    3 replicas, system clock, 1-2 s creations: clients create VMs round-robin while one
           replica is killed with SIGKILL; every acknowledged create exists on the survivors and
           settles there in time, exactly once; a replica started afterwards sees the same state.
+  head    2 replicas of one I/O thread each, the journal's head held by another session: a write
+          on replica 1 waits for it while the replica answers reads at once, then goes on.
   outage  2 replicas under a light load while PostgreSQL stops for ~3 s (MOCKCLOUD_TEST_PG_CTL,
           MOCKCLOUD_TEST_PGDATA): 503 with Retry-After meanwhile (never a 500, a timeout or a
           crash), then writes succeed again on both within 10 s and nothing acknowledged is lost.
@@ -840,7 +842,60 @@ def case_outage(cloud):
     check_exactly_once(cloud, ports[0])
 
 
-CASES = {"start": case_start, "shared": case_shared, "kill": case_kill, "outage": case_outage}
+HEAD_LOCK = (0x4D434C44 << 32) | 2  # the journal's head (src/postgres_store.hpp)
+
+
+def head_holders(url):
+    return int(psql(url, "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid)"
+                         " WHERE l.locktype = 'advisory' AND l.objid = 2 AND l.granted"
+                         " AND a.application_name = 'mctest-head'").strip())
+
+
+def case_head(cloud):
+    """A write waits for the journal's head off the I/O thread: with the head held by another
+    session, a replica of one I/O thread still answers reads at once, then the write goes on
+    once the head is given back."""
+    servers = cloud.start(2, ["--clock", "virtual", "--threads", "1"])
+    if servers is None:
+        return
+    a, b = servers[0].port, servers[1].port
+    r = call(a, "POST", "/api/v1/environments/", {"name": "before"})
+    check(r.status == 201, "replica 0 creates an environment", repr(r))
+    holder = subprocess.Popen([PSQL, cloud.url, "-qtAX"], stdin=subprocess.PIPE, text=True,
+                              stdout=subprocess.DEVNULL,
+                              env={**os.environ, "PGAPPNAME": "mctest-head"})
+    try:
+        holder.stdin.write(f"SELECT pg_advisory_lock({HEAD_LOCK});\n")
+        holder.stdin.flush()
+        deadline = time.monotonic() + 10
+        while head_holders(cloud.url) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        check(head_holders(cloud.url) == 1, "another session holds the head (replica 0 gave it up)")
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            write = pool.submit(call, b, "POST", "/api/v1/environments/", {"name": "held"})
+            time.sleep(0.3)
+            check(not write.done(), "a write on replica 1 waits for the head",
+                  repr(write.result()) if write.done() else "")
+            reads = [call(b, "GET", "/api/v1/environments/") for _ in range(5)]
+            check(all(x.status == 200 for x in reads), "replica 1 answers reads meanwhile",
+                  repr([x for x in reads if x.status != 200][:1]))
+            slowest = max(x.end - x.start for x in reads)
+            check(slowest < 1.0, "... at once, its one I/O thread not blocked by the write",
+                  f"slowest read {slowest:.3f} s")
+            check(not write.done(), "the write still waits")
+            holder.stdin.write(f"SELECT pg_advisory_unlock({HEAD_LOCK});\n")
+            holder.stdin.flush()
+            r = write.result(timeout=CLIENT_TIMEOUT + 1)
+        check(r.status == 201, "the write goes on once the head is given back", repr(r))
+        names = sorted(e["name"] for e in list_all(a, "environments"))
+        check(names == ["before", "held"], "replica 0 reads it", repr(names))
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=10)
+
+
+CASES = {"start": case_start, "shared": case_shared, "kill": case_kill, "outage": case_outage,
+         "head": case_head}
 
 
 def main():
