@@ -319,7 +319,7 @@ void PostgresStore::try_lease(std::unique_lock<std::mutex>& lock) {
 
 bool PostgresStore::answer_heads(std::unique_lock<std::mutex>& lock) {
   if (heads_waiting_.empty()) return false;
-  const bool all = owner_ || !problem_.empty() || stop_ || follower_ == nullptr;
+  const bool all = !head_elsewhere();
   const auto now = Clock::now();
   std::vector<std::function<void(std::string)>> go, late;
   while (!heads_waiting_.empty() && (all || heads_waiting_.front().deadline <= now)) {

@@ -160,13 +160,13 @@ std::string PostgresStore::head_kept() const {
 
 bool PostgresStore::needs_head() const {
   std::lock_guard lock(mutex_);
-  return !owner_ && problem_.empty() && !stop_ && follower_ != nullptr;
+  return head_elsewhere();
 }
 
 void PostgresStore::wait_head_async(std::function<void(std::string)> done) {
   {
     std::lock_guard lock(mutex_);
-    if (!owner_ && problem_.empty() && !stop_ && follower_ != nullptr) {
+    if (head_elsewhere()) {
       ++demand_;  // the writer thread takes the head for it, and answers
       heads_waiting_.push_back({Clock::now() + kHeadWait, std::move(done)});
       wake_.notify_all();

@@ -177,6 +177,11 @@ class PostgresStore final : public GroupCommitStore {
   /// cannot take it, and those waiting past kHeadWait with why (mutex_ held; released to call).
   /// True when it answered some.
   bool answer_heads(std::unique_lock<std::mutex>& lock);
+  /// Whether a write would have to wait for the head (another process holds it), rather than
+  /// go on at once or fail on its own (mutex_ held).
+  bool head_elsewhere() const {
+    return !owner_ && problem_.empty() && !stop_ && follower_ != nullptr;
+  }
   /// Why a write gave up waiting for the head.
   std::string head_kept() const;
 
